@@ -1,0 +1,3 @@
+from .checkpoint_loader import load_from_local
+
+__all__ = ['load_from_local']

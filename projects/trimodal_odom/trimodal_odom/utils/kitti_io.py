@@ -1,0 +1,139 @@
+"""Readers and writers of KITTI odometry text files.
+
+Every reader raises :class:`KittiFormatError` naming the file and the line
+of the first problem, never a bare numpy error.
+"""
+import os.path as osp
+from typing import Dict
+
+import numpy as np
+
+
+class KittiFormatError(ValueError):
+    """A KITTI file is missing or malformed; the message names it."""
+
+
+def _read_lines(path: str):
+    if not osp.isfile(path):
+        raise KittiFormatError(f'{path}: file not found')
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def load_poses(path: str) -> np.ndarray:
+    """Read ``poses/XX.txt``: 12 floats a line, a row-major 3x4 pose.
+
+    Args:
+        path (str): The pose file.
+
+    Returns:
+        np.ndarray: Poses of shape (N, 4, 4), float64.
+    """
+    poses = []
+    for lineno, line in enumerate(_read_lines(path), 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 12:
+            raise KittiFormatError(
+                f'{path}:{lineno}: expected 12 values, got {len(fields)}')
+        try:
+            values = np.array([float(v) for v in fields])
+        except ValueError:
+            raise KittiFormatError(
+                f'{path}:{lineno}: not a number in {line!r}') from None
+        if not np.all(np.isfinite(values)):
+            raise KittiFormatError(f'{path}:{lineno}: NaN or inf in pose')
+        T = np.eye(4)
+        T[:3, :4] = values.reshape(3, 4)
+        poses.append(T)
+    if not poses:
+        raise KittiFormatError(f'{path}: no poses')
+    return np.stack(poses)
+
+
+def save_poses(path: str, poses: np.ndarray) -> None:
+    """Write poses (N, 4, 4) or (N, 3, 4) in the KITTI format (12 floats a
+    line, as read by the devkit and by evo's ``kitti`` format)."""
+    poses = np.asarray(poses, dtype=np.float64)
+    rows = poses[:, :3, :4].reshape(len(poses), 12)
+    np.savetxt(path, rows, fmt='%.9e')
+
+
+def load_times(path: str) -> np.ndarray:
+    """Read ``times.txt`` (seconds, one a line) and check it increases.
+
+    Returns:
+        np.ndarray: Times of shape (N,), float64.
+    """
+    times = []
+    for lineno, line in enumerate(_read_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            t = float(line)
+        except ValueError:
+            raise KittiFormatError(
+                f'{path}:{lineno}: not a number: {line!r}') from None
+        if not np.isfinite(t):
+            raise KittiFormatError(f'{path}:{lineno}: NaN or inf time')
+        if times and t <= times[-1]:
+            raise KittiFormatError(
+                f'{path}:{lineno}: time {t} does not increase (previous '
+                f'{times[-1]})')
+        times.append(t)
+    if not times:
+        raise KittiFormatError(f'{path}: no times')
+    return np.asarray(times)
+
+
+def load_calib(path: str) -> Dict[str, np.ndarray]:
+    """Read an odometry ``calib.txt`` (``P0``..``P3`` and ``Tr``).
+
+    Returns:
+        dict: ``P0``..``P3`` as (3, 4) and ``Tr`` (velodyne -> camera 0) as
+        (4, 4) float64 arrays.
+    """
+    calib = {}
+    for lineno, line in enumerate(_read_lines(path), 1):
+        if not line.strip():
+            continue
+        key, sep, rest = line.partition(':')
+        if not sep:
+            raise KittiFormatError(f'{path}:{lineno}: expected "KEY: values"')
+        try:
+            values = np.array([float(v) for v in rest.split()])
+        except ValueError:
+            raise KittiFormatError(
+                f'{path}:{lineno}: not a number in {line!r}') from None
+        if values.size != 12:
+            raise KittiFormatError(
+                f'{path}:{lineno}: {key.strip()} needs 12 values, got '
+                f'{values.size}')
+        calib[key.strip()] = values.reshape(3, 4)
+    for key in ('P0', 'P1', 'P2', 'P3', 'Tr'):
+        if key not in calib:
+            raise KittiFormatError(f'{path}: calibration {key} missing')
+    Tr = np.eye(4)
+    Tr[:3, :4] = calib['Tr']
+    calib['Tr'] = Tr
+    return calib
+
+
+def load_velodyne(path: str) -> np.ndarray:
+    """Read a Velodyne scan: float32 x, y, z, reflectance.
+
+    Returns:
+        np.ndarray: Points of shape (N, 4), float32.
+    """
+    if not osp.isfile(path):
+        raise KittiFormatError(f'{path}: file not found')
+    size = osp.getsize(path)
+    if size % 16:
+        raise KittiFormatError(
+            f'{path}: {size} bytes is not a multiple of 16 (float32 x4)')
+    points = np.fromfile(path, dtype=np.float32).reshape(-1, 4)
+    if not np.all(np.isfinite(points)):
+        bad = int((~np.isfinite(points)).any(axis=1).sum())
+        raise KittiFormatError(f'{path}: {bad} points with NaN or inf')
+    return points

@@ -1,0 +1,164 @@
+"""Rigid-body (SE(3) / SO(3)) helpers on numpy arrays.
+
+Conventions used across the odometry project:
+
+* A pose ``T`` is a ``(4, 4)`` homogeneous matrix mapping points of its
+  local frame into the reference frame (KITTI ``poses/XX.txt`` rows are the
+  first three rows of ``T_world_cam0``).
+* The relative pose of frame ``b`` seen from frame ``a`` is
+  ``inv(T_a) @ T_b``.
+* Rotations are parameterised as axis-angle vectors ``w`` (the SO(3) log,
+  ``|w|`` in radians, right-hand rule).
+
+Every function accepts a single transform or a batch ``(..., 4, 4)``.
+"""
+import numpy as np
+
+_EPS = 1e-8
+
+
+def se3_inverse(T: np.ndarray) -> np.ndarray:
+    """Invert rigid transforms.
+
+    Args:
+        T (np.ndarray): Transforms of shape (..., 4, 4).
+
+    Returns:
+        np.ndarray: ``inv(T)`` of shape (..., 4, 4), computed in closed form.
+    """
+    R = T[..., :3, :3]
+    t = T[..., :3, 3:]
+    Rt = np.swapaxes(R, -1, -2)
+    out = np.zeros_like(T)
+    out[..., :3, :3] = Rt
+    out[..., :3, 3:] = -Rt @ t
+    out[..., 3, 3] = 1.0
+    return out
+
+
+def relative_pose(T_a: np.ndarray, T_b: np.ndarray) -> np.ndarray:
+    """Pose of ``b`` in the frame of ``a``: ``inv(T_a) @ T_b``.
+
+    Args:
+        T_a (np.ndarray): Poses of shape (..., 4, 4).
+        T_b (np.ndarray): Poses of shape (..., 4, 4).
+
+    Returns:
+        np.ndarray: Relative poses of shape (..., 4, 4).
+
+    Note:
+        Solved with a general linear solve, not the closed-form inverse:
+        poses read from text are only orthonormal to ~1e-9, and the exact
+        solve makes :func:`compose_relative` give back the input trajectory
+        to machine precision.
+    """
+    return np.linalg.solve(T_a, T_b)
+
+
+def compose_relative(T0: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """Chain relative poses into absolute poses.
+
+    Args:
+        T0 (np.ndarray): Starting pose (4, 4).
+        rel (np.ndarray): Relative poses (N, 4, 4), ``rel[i]`` maps frame
+            ``i + 1`` into frame ``i``.
+
+    Returns:
+        np.ndarray: Absolute poses (N + 1, 4, 4) starting with ``T0``.
+    """
+    out = np.empty((len(rel) + 1, 4, 4), dtype=np.float64)
+    out[0] = T0
+    for i, r in enumerate(rel):
+        out[i + 1] = out[i] @ r
+    return out
+
+
+def skew(w: np.ndarray) -> np.ndarray:
+    """Skew-symmetric matrices ``[w]_x`` of vectors (..., 3) -> (..., 3, 3)."""
+    w = np.asarray(w, dtype=np.float64)
+    out = np.zeros(w.shape[:-1] + (3, 3))
+    out[..., 0, 1] = -w[..., 2]
+    out[..., 0, 2] = w[..., 1]
+    out[..., 1, 0] = w[..., 2]
+    out[..., 1, 2] = -w[..., 0]
+    out[..., 2, 0] = -w[..., 1]
+    out[..., 2, 1] = w[..., 0]
+    return out
+
+
+def so3_exp(w: np.ndarray) -> np.ndarray:
+    """Rotation matrices from axis-angle vectors (Rodrigues).
+
+    Args:
+        w (np.ndarray): Axis-angle vectors of shape (..., 3).
+
+    Returns:
+        np.ndarray: Rotation matrices of shape (..., 3, 3).
+    """
+    w = np.asarray(w, dtype=np.float64)
+    theta = np.linalg.norm(w, axis=-1)[..., None, None]
+    K = skew(w)
+    small = theta < 1e-6
+    theta_safe = np.where(small, 1.0, theta)
+    A = np.where(small, 1.0 - theta**2 / 6.0, np.sin(theta) / theta_safe)
+    B = np.where(small, 0.5 - theta**2 / 24.0,
+                 (1.0 - np.cos(theta)) / theta_safe**2)
+    eye = np.broadcast_to(np.eye(3), K.shape)
+    return eye + A * K + B * (K @ K)
+
+
+def so3_log(R: np.ndarray) -> np.ndarray:
+    """Axis-angle vectors of rotation matrices (inverse of :func:`so3_exp`).
+
+    Args:
+        R (np.ndarray): Rotation matrices of shape (..., 3, 3).
+
+    Returns:
+        np.ndarray: Axis-angle vectors of shape (..., 3), angle in
+        ``[0, pi]``.
+    """
+    R = np.asarray(R, dtype=np.float64)
+    v = np.stack([
+        R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
+        R[..., 1, 0] - R[..., 0, 1]
+    ],
+                 axis=-1)
+    sin = np.linalg.norm(v, axis=-1) / 2.0
+    cos = (np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0
+    theta = np.arctan2(sin, cos)  # well conditioned over [0, pi]
+    small = theta < 1e-6
+    scale = np.where(small, 0.5 + theta**2 / 12.0,
+                     theta / (2.0 * np.where(small, 1.0, sin)))
+    w = v * scale[..., None]
+    # Near pi the antisymmetric part vanishes: take the axis from R + I.
+    near_pi = theta > np.pi - 1e-6
+    if np.any(near_pi):
+        Rn = R[near_pi]
+        B = (Rn + np.eye(3)) / 2.0
+        idx = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
+        axis = B[np.arange(len(Rn)), :, idx]
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True) + _EPS
+        # sign from the (small) antisymmetric part keeps continuity
+        sign = np.sign(np.sum(axis * v[near_pi], axis=-1, keepdims=True))
+        sign[sign == 0] = 1.0
+        w[near_pi] = axis * sign * theta[near_pi][..., None]
+    return w
+
+
+def rotation_angle(R: np.ndarray) -> np.ndarray:
+    """Rotation angles in radians of matrices (..., 3, 3), as the KITTI
+    devkit computes them (``acos(max(min((tr - 1) / 2, 1), -1))``)."""
+    cos = (np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0
+    return np.arccos(np.clip(cos, -1.0, 1.0))
+
+
+def make_pose(R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Build transforms (..., 4, 4) from rotations (..., 3, 3) and
+    translations (..., 3)."""
+    R = np.asarray(R, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    T = np.zeros(R.shape[:-2] + (4, 4))
+    T[..., :3, :3] = R
+    T[..., :3, 3] = t
+    T[..., 3, 3] = 1.0
+    return T
