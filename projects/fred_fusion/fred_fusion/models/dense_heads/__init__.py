@@ -1,0 +1,3 @@
+from .batched_yolox_head import BatchedYOLOXHead
+
+__all__ = ['BatchedYOLOXHead']

@@ -1,0 +1,3 @@
+from .batch_sim_ota_assigner import BatchSimOTAAssigner
+
+__all__ = ['BatchSimOTAAssigner']
