@@ -7,8 +7,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # Atomic writes: a killed run resumes from its last complete checkpoint.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Random generators in checkpoints: resumed runs repeat uninterrupted
+    # ones exactly under ``randomness=dict(seed=..., deterministic=True)``.
+    rng_state=dict(type='RNGStateHook'),
+    # NaN / inf loss stops training; ``action='skip'`` skips the iteration.
+    finite_loss=dict(type='FiniteLossHook', action='raise'),
 )
 
 env_cfg = dict(
@@ -23,8 +29,9 @@ vis_backends = [
     dict(type='LocalVisBackend'),
     dict(type='TensorboardVisBackend'),
 ]
-visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed ``name``: the Runner names the visualizer after the experiment, so
+# several runs in one process (tests, sweeps) keep their own work dirs.
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'

@@ -1,0 +1,191 @@
+"""A tiny classifier, dataset and metric for engine tests.
+
+Importing the module registers them in mmengine's root registries, so
+in-process tests and ``tools/train.py`` subprocesses (through
+``custom_imports=dict(imports=['tests.test_mmfusion.toy_modules'])``) can
+build them from configs.
+
+The training path draws from every global generator (python ``random``
+and numpy in the dataset, torch in dropout and the sampler seed), so a
+resumed run only matches an uninterrupted one if all of them are restored.
+
+Failure injection for the crash-safety tests, active only when the
+environment variable ``TOY_KILL`` is set, as ``<where>:<n>``:
+
+- ``train:<n>``: SIGKILL inside the n-th training forward pass (1-based,
+  counted in this process);
+- ``val:<n>``: SIGKILL inside the n-th validation forward pass;
+- ``save:<n>``: the n-th checkpoint write through the ``toy_killing``
+  file backend writes half of the bytes, then SIGKILLs the process.
+"""
+import os
+import random
+import signal
+from typing import Dict, List, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.registry import DATASETS, METRICS, MODELS
+from torch.utils.data import Dataset
+
+_COUNTS = {'train': 0, 'val': 0, 'save': 0}
+
+
+def _maybe_kill(where: str) -> bool:
+    """Count an event; True if ``TOY_KILL`` asks to die at this one."""
+    _COUNTS[where] += 1
+    spec = os.environ.get('TOY_KILL', '')
+    if not spec:
+        return False
+    kind, _, count = spec.partition(':')
+    return kind == where and int(count) == _COUNTS[where]
+
+
+def _kill() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@DATASETS.register_module()
+class ToyDataset(Dataset):
+    """Seeded random 8-d points around 3 fixed class centres, augmented.
+
+    Args:
+        num_samples (int): Dataset length. Defaults to 24.
+        seed (int): Seed of the fixed samples. Defaults to 0.
+        augment (bool): Add numpy noise and a python-random scale.
+            Defaults to True.
+    """
+
+    metainfo = dict(classes=('a', 'b', 'c'))
+
+    def __init__(self,
+                 num_samples: int = 24,
+                 seed: int = 0,
+                 augment: bool = True) -> None:
+        centers = np.random.RandomState(12345).randn(3, 8)
+        rng = np.random.RandomState(seed)
+        self.labels = rng.randint(0, 3, size=num_samples)
+        self.points = (centers[self.labels] +
+                       0.8 * rng.randn(num_samples, 8)).astype(np.float32)
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, idx: int) -> dict:
+        point = self.points[idx]
+        if self.augment:
+            point = point + 0.1 * np.random.randn(8).astype(np.float32)
+            point = point * random.uniform(0.9, 1.1)
+        return dict(
+            inputs=torch.from_numpy(np.asarray(point, dtype=np.float32)),
+            labels=torch.tensor(int(self.labels[idx])))
+
+
+@MODELS.register_module()
+class ToyClassifier(BaseModel):
+    """MLP with dropout; optionally NaN at one iteration.
+
+    Args:
+        nan_iter (int, optional): 0-based training iteration (as in the
+            message hub's ``iter``) whose ``loss_cls`` is NaN.
+            Defaults to None.
+        nan_grad_iter (int, optional): 0-based training iteration whose
+            loss is finite but gives NaN gradients to ``net.0.weight``.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 nan_iter: Optional[int] = None,
+                 nan_grad_iter: Optional[int] = None) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
+        self.nan_iter = nan_iter
+        self.nan_grad_iter = nan_grad_iter
+
+    def forward(self,
+                inputs: torch.Tensor,
+                labels: torch.Tensor,
+                mode: str = 'tensor') -> Union[Dict[str, torch.Tensor], List]:
+        """Losses (``mode='loss'``), predictions or logits."""
+        if mode == 'loss' and _maybe_kill('train'):
+            _kill()
+        if mode == 'predict' and _maybe_kill('val'):
+            _kill()
+        logits = self.net(inputs)
+        if mode == 'tensor':
+            return logits
+        if mode == 'predict':
+            return [
+                dict(pred=int(p), gt=int(g))
+                for p, g in zip(logits.argmax(1), labels)
+            ]
+        loss_cls = F.cross_entropy(logits, labels)
+        it = MessageHub.get_current_instance().get_info('iter')
+        if self.nan_iter is not None and it == self.nan_iter:
+            loss_cls = loss_cls * float('nan')
+        if self.nan_grad_iter is not None and it == self.nan_grad_iter:
+            # sqrt(w - w) is 0, its gradient 0 * inf = nan.
+            weight = self.net[0].weight
+            loss_cls = loss_cls + torch.sqrt(weight - weight).sum()
+        loss_l2 = 1e-3 * sum((p**2).sum() for p in self.parameters())
+        return dict(loss_cls=loss_cls, loss_l2=loss_l2)
+
+
+@METRICS.register_module()
+class ToyAccuracy(BaseMetric):
+    """Top-1 accuracy of :class:`ToyClassifier`'s predictions."""
+
+    def process(self, data_batch, data_samples) -> None:
+        """Collect (prediction, label) pairs."""
+        self.results.extend((s['pred'] == s['gt']) for s in data_samples)
+
+    def compute_metrics(self, results: list) -> dict:
+        """Return ``dict(accuracy=...)``."""
+        return dict(accuracy=float(np.mean(results)))
+
+
+class ToyKillingBackend(LocalBackend):
+    """Local backend whose ``put`` can die half-way (see ``TOY_KILL``)."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        """Write ``obj``, or half of it and SIGKILL when asked to."""
+        if _maybe_kill('save'):
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+                f.flush()
+                os.fsync(f.fileno())
+            _kill()
+        super().put(obj, filepath)
+
+
+register_backend('toy_killing', ToyKillingBackend, force=True)
+
+TOY_CONFIG = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), 'toy_classifier_config.py')
+
+
+def toy_config(work_dir: str, max_epochs: int = 5) -> Config:
+    """The toy config for an in-process :class:`~mmengine.runner.Runner`.
+
+    Args:
+        work_dir (str): Work directory; its name is also the experiment
+            name, so runners built in the same second do not share loggers.
+        max_epochs (int): Training epochs. Defaults to 5.
+
+    Returns:
+        Config: The config, ready for ``Runner.from_cfg``.
+    """
+    cfg = Config.fromfile(TOY_CONFIG)
+    cfg.work_dir = str(work_dir)
+    cfg.experiment_name = os.path.basename(os.path.normpath(work_dir))
+    cfg.train_cfg.max_epochs = max_epochs
+    return cfg
