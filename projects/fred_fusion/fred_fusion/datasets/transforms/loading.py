@@ -1,0 +1,112 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Loading of the RGB and event frames of a FRED sample."""
+from typing import Optional
+
+import mmcv
+import mmengine.fileio as fileio
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmdet.registry import TRANSFORMS
+
+from ..fred_data_error import DataProblem, FREDDataError
+from ..image_probe import has_end_marker
+
+MODALITIES = ('rgb', 'event', 'dual')
+
+
+@TRANSFORMS.register_module()
+class LoadFREDImages(BaseTransform):
+    """Load the frames a modality needs: RGB jpg and/or event png.
+
+    Both frames are decoded by mmcv in BGR order, like
+    ``LoadImageFromFile``. The first modality's frame goes to ``img`` (RGB
+    for ``'rgb'`` / ``'dual'``, event for ``'event'``), so that every stock
+    mmdet transform works on it; in ``'dual'`` mode the event frame goes to
+    ``event_img``.
+
+    Required Keys:
+
+    - img_path (RGB), event_path
+    - modality (optional, used when ``modality`` is None)
+
+    Added Keys:
+
+    - img (np.uint8, (H, W, 3)), event_img (dual only, (H, W, 3))
+    - img_shape, ori_shape, modality
+
+    Args:
+        modality (str, optional): ``'rgb'``, ``'event'`` or ``'dual'``.
+            None reads ``results['modality']`` (set by ``FREDDataset``).
+            Defaults to None.
+        to_float32 (bool): Convert the frames to float32. Defaults to False.
+        backend_args (dict, optional): mmengine file backend arguments.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 modality: Optional[str] = None,
+                 to_float32: bool = False,
+                 backend_args: Optional[dict] = None) -> None:
+        if modality is not None and modality not in MODALITIES:
+            raise ValueError(f'modality must be one of {MODALITIES}, got '
+                             f'{modality!r}')
+        self.modality = modality
+        self.to_float32 = to_float32
+        self.backend_args = backend_args
+
+    def _load(self, path: str) -> np.ndarray:
+        try:
+            data = fileio.get(path, backend_args=self.backend_args)
+        except (OSError, FileNotFoundError) as e:
+            raise FREDDataError(
+                [DataProblem('missing_frame', path, f'cannot read: {e}')])
+        is_png = path.lower().endswith('.png')
+        img = None
+        if data and has_end_marker(data, is_png):
+            img = mmcv.imfrombytes(data, flag='color', backend='cv2')
+        if img is None:
+            raise FREDDataError([
+                DataProblem(
+                    'unreadable_frame', path,
+                    f'cannot decode the image ({len(data)} bytes; '
+                    'empty, truncated or not an image)')
+            ])
+        return img.astype(np.float32) if self.to_float32 else img
+
+    def transform(self, results: dict) -> dict:
+        """Load the frames.
+
+        Args:
+            results (dict): Result dict from the dataset.
+
+        Returns:
+            dict: The result dict with the frames added.
+        """
+        modality = self.modality or results.get('modality', 'dual')
+        if modality not in MODALITIES:
+            raise ValueError(f'modality must be one of {MODALITIES}, got '
+                             f'{modality!r}')
+        if modality == 'event':
+            results['img'] = self._load(results['event_path'])
+        else:
+            results['img'] = self._load(results['img_path'])
+        if modality == 'dual':
+            event = self._load(results['event_path'])
+            if event.shape != results['img'].shape:
+                raise FREDDataError([
+                    DataProblem(
+                        'size_mismatch', results['img_path'],
+                        f'RGB frame has shape {results["img"].shape} but '
+                        f'event frame {results["event_path"]} has '
+                        f'{event.shape}')
+                ])
+            results['event_img'] = event
+        results['modality'] = modality
+        results['img_shape'] = results['img'].shape[:2]
+        results['ori_shape'] = results['img'].shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(modality={self.modality}, '
+                f'to_float32={self.to_float32}, '
+                f'backend_args={self.backend_args})')
