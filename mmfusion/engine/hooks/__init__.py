@@ -1,0 +1,9 @@
+from .csv_logger_hook import EpochCSVLoggerHook
+from .epoch_record_hook import EpochRecordHook
+from .freeze_schedule_hook import FreezeScheduleHook
+from .loss_plot_hook import LossPlotHook
+
+__all__ = [
+    'EpochRecordHook', 'EpochCSVLoggerHook', 'FreezeScheduleHook',
+    'LossPlotHook'
+]
