@@ -124,6 +124,23 @@ class FiniteLossHook(Hook):
             handle.remove()
         self._step_hooks = []
 
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch: DATA_BATCH = None) -> None:
+        """Wrap ``train_step`` again if the model wrapper was replaced.
+
+        :class:`FreezeScheduleHook` re-wraps the model in a new DDP wrapper
+        when the trainable parameters change; the skip wrapper follows it.
+
+        Args:
+            runner (Runner): The runner of the training process.
+            batch_idx (int): Index of the batch in the epoch.
+            data_batch (dict, optional): The batch.
+        """
+        if self.action == 'skip':
+            self._patch(runner.model, 'train_step', self._wrap_train_step)
+
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
