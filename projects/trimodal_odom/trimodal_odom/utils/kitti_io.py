@@ -129,6 +129,8 @@ def load_velodyne(path: str) -> np.ndarray:
     if not osp.isfile(path):
         raise KittiFormatError(f'{path}: file not found')
     size = osp.getsize(path)
+    if size == 0:
+        raise KittiFormatError(f'{path}: file is empty (0 bytes, no points)')
     if size % 16:
         raise KittiFormatError(
             f'{path}: {size} bytes is not a multiple of 16 (float32 x4)')

@@ -1,0 +1,229 @@
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
+
+import mmengine
+import numpy as np
+from mmdet3d.registry import DATASETS
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from ..utils.kitti_io import KittiFormatError
+from ..utils.se3 import relative_pose
+from .integrity_report import IntegrityReport
+from .kitti_odom_infos import INFO_VERSION, info_file_name, parse_sequences
+
+
+@DATASETS.register_module()
+class KittiOdometryDataset(BaseDataset):
+    """KITTI odometry frame pairs with camera, LiDAR and IMU.
+
+    Reads the info files written by
+    ``tools/dataset_converters/kitti_odom_converter.py`` (one per sequence,
+    ``DATA_ROOT/INFO_DIR/kitti_odom_infos_XX.pkl``).  A sample is the pair
+    of frames ``(t, t + frame_gap)`` of one sequence, with
+
+    - ``gt_pose``: ``inv(T_t) @ T_{t+k}``, the pose of frame ``t + k`` in
+      the camera-0 frame of frame ``t`` (float64 (4, 4); packed as float32),
+    - ``img_paths`` / ``lidar_paths``: the two frames' files,
+    - ``imu``: float32 (L, 7) ``[time, acc xyz, gyro xyz]``, the IMU samples
+      of the frame intervals ``t .. t + k - 1`` (frame of the infos,
+      ``imu_frame``), or (0, 7) when missing (``has_imu`` False),
+    - ``Tr`` (LiDAR -> camera 0), ``T_velo_imu``, ``imu_frame``.
+
+    Args:
+        data_root (str): KITTI odometry root.
+        sequences (str | int | Sequence): Sequences as ``'00,01,...'``, a
+            list of ints or of strings (zero padded to 2 digits).
+        info_dir (str): Folder of the info files, relative to
+            ``data_root``. Defaults to 'infos'.
+        frame_gap (int): ``k``, the frame distance of a pair. Defaults to 1.
+        frame_stride (int): Distance between the first frames of two
+            consecutive samples. Defaults to 1.
+        modality (dict): ``use_camera``, ``use_lidar``, ``use_imu``.
+            Defaults to all True.
+        imu_missing (str): A sample without IMU is kept with ``has_imu``
+            False (``'zero'``), dropped and counted (``'drop'``), or raises
+            (``'error'``). Defaults to 'zero'.
+        imu_max_len (int, optional): Windows longer than this are linearly
+            resampled to ``imu_max_len`` samples spanning the same time
+            (counted and logged). Defaults to None (keep all).
+        check_files (bool): Check at load that every used image / cloud
+            exists and every cloud is non-empty, its size a multiple of 16
+            bytes. Defaults to True.
+        data_prefix (dict): ``img`` / ``pts`` roots the relative paths of
+            the infos are joined to. Defaults to ``dict(img='', pts='')``
+            (``data_root``).
+        **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
+    """
+
+    METAINFO = dict(dataset='KITTI odometry')
+
+    def __init__(self,
+                 data_root: str,
+                 sequences: Union[str, int, Sequence],
+                 info_dir: str = 'infos',
+                 frame_gap: int = 1,
+                 frame_stride: int = 1,
+                 modality: Optional[dict] = None,
+                 imu_missing: str = 'zero',
+                 imu_max_len: Optional[int] = None,
+                 check_files: bool = True,
+                 data_prefix: Optional[dict] = None,
+                 pipeline: List[Union[dict, Callable]] = [],
+                 test_mode: bool = False,
+                 **kwargs) -> None:
+        if frame_gap < 1 or frame_stride < 1:
+            raise ValueError('frame_gap and frame_stride must be >= 1, got '
+                             f'{frame_gap} and {frame_stride}')
+        if imu_missing not in ('zero', 'drop', 'error'):
+            raise ValueError("imu_missing must be 'zero', 'drop' or "
+                             f"'error', got {imu_missing!r}")
+        if imu_max_len is not None and imu_max_len < 2:
+            raise ValueError(f'imu_max_len must be >= 2, got {imu_max_len}')
+        self.sequences = parse_sequences(sequences)
+        self.info_dir = info_dir
+        self.frame_gap = frame_gap
+        self.frame_stride = frame_stride
+        self.modality = dict(use_camera=True, use_lidar=True, use_imu=True)
+        self.modality.update(modality or {})
+        self.imu_missing = imu_missing
+        self.imu_max_len = imu_max_len
+        self.check_files = check_files
+        self.report = IntegrityReport()
+        super().__init__(
+            ann_file='',
+            data_root=data_root,
+            data_prefix=data_prefix or dict(img='', pts=''),
+            pipeline=pipeline,
+            test_mode=test_mode,
+            **kwargs)
+
+    def _load_info(self, seq: str) -> dict:
+        """Load and check the info file of one sequence."""
+        seq_dir = osp.join(self.data_root, 'sequences', seq)
+        if not osp.isdir(seq_dir):
+            raise KittiFormatError(
+                f'sequence {seq} not found: searched {seq_dir}')
+        path = osp.join(self.data_root, self.info_dir, info_file_name(seq))
+        if not osp.isfile(path):
+            raise KittiFormatError(
+                f'{path}: info file of sequence {seq} not found; create it '
+                'with python tools/dataset_converters/kitti_odom_converter.py'
+                f' {self.data_root}')
+        info = mmengine.load(path)
+        meta = info.get('metainfo', {}) if isinstance(info, dict) else {}
+        if meta.get('info_version') != INFO_VERSION or meta.get(
+                'seq') != seq or 'data_list' not in info:
+            raise KittiFormatError(
+                f'{path}: not a version {INFO_VERSION} info file of '
+                f'sequence {seq}; convert the data again')
+        return info
+
+    def _check_frame(self, img_path: str, lidar_path: str) -> None:
+        if self.modality['use_camera'] and not osp.isfile(img_path):
+            self.report.error(img_path, 'image missing')
+        if self.modality['use_lidar']:
+            if not osp.isfile(lidar_path):
+                self.report.error(lidar_path, 'point cloud missing')
+            elif osp.getsize(lidar_path) == 0:
+                self.report.error(lidar_path,
+                                  'file is empty (0 bytes, no points)')
+            elif osp.getsize(lidar_path) % 16:
+                self.report.error(
+                    lidar_path, f'{osp.getsize(lidar_path)} bytes is not a '
+                    'multiple of 16 (float32 x, y, z, reflectance)')
+
+    def _imu_window(self, frames: List[dict]) -> Optional[np.ndarray]:
+        """Concatenate the IMU of frame intervals into (L, 7) or None."""
+        parts = []
+        for frame in frames:
+            imu = frame['imu']
+            if imu is None:
+                return None
+            parts.append(
+                np.concatenate([imu['time'][:, None], imu['acc'], imu['gyro']],
+                               axis=1))
+        window = np.concatenate(parts).astype(np.float32)
+        if self.imu_max_len is not None and len(window) > self.imu_max_len:
+            self.report.count(
+                f'IMU windows resampled to imu_max_len={self.imu_max_len}')
+            t = window[:, 0].astype(np.float64)
+            grid = np.linspace(t[0], t[-1], self.imu_max_len)
+            window = np.stack(
+                [grid] +
+                [np.interp(grid, t, window[:, c]) for c in range(1, 7)],
+                axis=1).astype(np.float32)
+        return window
+
+    def load_data_list(self) -> List[dict]:
+        """Build the frame-pair samples of every configured sequence.
+
+        Returns:
+            list[dict]: One dict per sample (see the class docstring).
+        """
+        data_list = []
+        img_root = self.data_prefix.get('img', '') or self.data_root
+        pts_root = self.data_prefix.get('pts', '') or self.data_root
+        use_imu = self.modality['use_imu']
+        k = self.frame_gap
+        for seq in self.sequences:
+            info = self._load_info(seq)
+            meta = info['metainfo']
+            frames = info['data_list']
+            imu_meta = meta['imu']
+            if use_imu and not imu_meta['available']:
+                reason = imu_meta.get('missing_reason') or 'no IMU data'
+                if self.imu_missing == 'error':
+                    raise KittiFormatError(
+                        f'sequence {seq} has no IMU ({reason}); set '
+                        "imu_missing='zero' or 'drop' to use it anyway")
+                if self.imu_missing == 'drop':
+                    self.report.warn(seq, f'sequence dropped: {reason}')
+                    self.report.count('sequences dropped (no IMU)')
+                    continue
+                self.report.count('sequences without IMU (has_imu False)')
+            Tr = np.asarray(meta['calib']['Tr'], dtype=np.float64)
+            T_velo_imu = meta['calib']['T_velo_imu']
+            T_velo_imu = (None if T_velo_imu is None else np.asarray(
+                T_velo_imu, dtype=np.float64))
+            poses = np.asarray([f['pose'] for f in frames], dtype=np.float64)
+            for t in range(0, len(frames) - k, self.frame_stride):
+                a, b = frames[t], frames[t + k]
+                paths = [(osp.join(img_root, f['img_path']),
+                          osp.join(pts_root, f['lidar_path'])) for f in (a, b)]
+                if self.check_files:
+                    for img_path, lidar_path in paths:
+                        self._check_frame(img_path, lidar_path)
+                imu = self._imu_window(frames[t:t + k]) if use_imu else None
+                if use_imu and imu is None and imu_meta['available']:
+                    if self.imu_missing == 'error':
+                        raise KittiFormatError(
+                            f'sequence {seq}: no IMU between frames {t} and '
+                            f'{t + k}; set imu_missing to zero or drop')
+                    if self.imu_missing == 'drop':
+                        self.report.count('samples dropped (no IMU window)')
+                        continue
+                    self.report.count('samples without IMU window')
+                data_list.append(
+                    dict(
+                        seq=seq,
+                        frame_ids=(a['frame_id'], b['frame_id']),
+                        times=(a['timestamp'], b['timestamp']),
+                        img_paths=[p[0] for p in paths],
+                        lidar_paths=[p[1] for p in paths],
+                        gt_pose=relative_pose(poses[t], poses[t + k]),
+                        imu=(imu if imu is not None else np.zeros(
+                            (0, 7), dtype=np.float32)),
+                        has_imu=imu is not None,
+                        imu_frame=imu_meta['frame'],
+                        Tr=Tr,
+                        T_velo_imu=T_velo_imu,
+                        modality=dict(self.modality)))
+        self.report.raise_if_errors()
+        if self.report.counts or self.report.warnings:
+            self.report.log()
+        print_log(
+            f'{self.__class__.__name__}: {len(data_list)} samples (frame '
+            f'gap {k}) from sequences {",".join(self.sequences)}',
+            logger='current')
+        return data_list

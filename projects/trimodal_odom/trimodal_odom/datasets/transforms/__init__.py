@@ -1,0 +1,15 @@
+from .loading import LoadOdomImages, LoadOdomPoints
+from .normalize_odom_imu import NormalizeOdomIMU
+from .odom_global_yaw_rotation import (OdomGlobalYawRotation,
+                                       rotate_relative_pose, yaw_matrix)
+from .odom_photometric_jitter import OdomPhotoMetricJitter
+from .pack_odom_inputs import PackOdomInputs
+from .point_transforms import (OdomPointDropout, OdomPointSample,
+                               OdomPointsRangeFilter)
+
+__all__ = [
+    'LoadOdomImages', 'LoadOdomPoints', 'NormalizeOdomIMU',
+    'OdomGlobalYawRotation', 'rotate_relative_pose', 'yaw_matrix',
+    'OdomPhotoMetricJitter', 'PackOdomInputs', 'OdomPointDropout',
+    'OdomPointSample', 'OdomPointsRangeFilter'
+]

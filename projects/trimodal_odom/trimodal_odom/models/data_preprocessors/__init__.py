@@ -1,0 +1,3 @@
+from .odometry_data_preprocessor import OdometryDataPreprocessor
+
+__all__ = ['OdometryDataPreprocessor']

@@ -1,0 +1,3 @@
+from .odometry_data_sample import OdometryDataSample
+
+__all__ = ['OdometryDataSample']

@@ -1,0 +1,113 @@
+import os
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+
+from projects.trimodal_odom.trimodal_odom.datasets import (
+    KittiOdometryDataset, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
+    KittiFormatError, load_poses)
+from projects.trimodal_odom.trimodal_odom.utils.se3 import compose_relative
+
+
+@pytest.fixture
+def converted(real_kitti):
+    """The real-frame layout with sequences 00 and 03 (no raw) converted."""
+    shutil.copytree(
+        osp.join(real_kitti, 'sequences', '00'),
+        osp.join(real_kitti, 'sequences', '03'))
+    shutil.copy(
+        osp.join(real_kitti, 'poses', '00.txt'),
+        osp.join(real_kitti, 'poses', '03.txt'))
+    create_kitti_odom_infos(real_kitti, sequences='00,03')
+    return real_kitti
+
+
+@pytest.mark.parametrize('sequences', ['00', '0', [0], ['00'], 0])
+def test_targets_recompose_trajectory(converted, sequences):
+    ds = KittiOdometryDataset(converted, sequences=sequences)
+    poses = load_poses(osp.join(converted, 'poses', '00.txt'))
+    assert len(ds) == len(poses) - 1
+    rel = np.stack([ds.get_data_info(i)['gt_pose'] for i in range(len(ds))])
+    np.testing.assert_allclose(
+        compose_relative(poses[0], rel), poses, rtol=0, atol=1e-9)
+
+
+def test_frame_gap_and_imu_window(converted):
+    ds = KittiOdometryDataset(
+        converted, sequences='00', frame_gap=2, frame_stride=2)
+    poses = load_poses(osp.join(converted, 'poses', '00.txt'))
+    rel = np.stack([ds.get_data_info(i)['gt_pose'] for i in range(len(ds))])
+    np.testing.assert_allclose(
+        compose_relative(poses[0], rel), poses[::2], atol=1e-9)
+    info = ds.get_data_info(1)
+    assert info['frame_ids'] == (2, 4)
+    # Window = the 100 Hz samples of intervals 2-3 and 3-4.
+    t = info['imu'][:, 0]
+    assert t[0] == pytest.approx(info['times'][0])
+    assert t[-1] < info['times'][1]
+    assert np.all(np.diff(t) > 0) and info['has_imu']
+    assert len(t) == 12 + 11
+
+
+def test_imu_max_len_resamples_and_counts(converted):
+    ds = KittiOdometryDataset(converted, sequences='00', imu_max_len=8)
+    info = ds.get_data_info(0)
+    assert info['imu'].shape == (8, 7)
+    # windows of 11, 10, 12, 11 and 8 samples: four are longer than 8
+    assert ds.report.counts['IMU windows resampled to imu_max_len=8'] == 4
+
+
+def test_imu_missing_policies(converted):
+    zero = KittiOdometryDataset(converted, sequences='00,03')
+    assert len(zero) == 10
+    info = zero.get_data_info(7)
+    assert info['seq'] == '03' and not info['has_imu']
+    assert info['imu'].shape == (0, 7)
+    assert zero.report.counts['sequences without IMU (has_imu False)'] == 1
+    drop = KittiOdometryDataset(
+        converted, sequences='00,03', imu_missing='drop')
+    assert len(drop) == 5
+    assert drop.report.counts['sequences dropped (no IMU)'] == 1
+    with pytest.raises(KittiFormatError, match='sequence 03 has no IMU'):
+        KittiOdometryDataset(converted, sequences='3', imu_missing='error')
+    no_imu = KittiOdometryDataset(
+        converted,
+        sequences='3',
+        imu_missing='error',
+        modality=dict(use_imu=False))
+    assert len(no_imu) == 5
+
+
+def test_missing_sequence_and_info_file(converted):
+    searched = osp.join(converted, 'sequences', '05')
+    with pytest.raises(
+            KittiFormatError,
+            match=f'sequence 05 not found: searched {searched}'):
+        KittiOdometryDataset(converted, sequences='00,05')
+    os.remove(osp.join(converted, 'infos', 'kitti_odom_infos_03.pkl'))
+    with pytest.raises(
+            KittiFormatError,
+            match='kitti_odom_infos_03.pkl: info file of '
+            'sequence 03 not found'):
+        KittiOdometryDataset(converted, sequences='03')
+
+
+def test_files_checked_at_load(converted):
+    img = osp.join(converted, 'sequences', '00', 'image_2', '000002.png')
+    pts = osp.join(converted, 'sequences', '00', 'velodyne', '000004.bin')
+    os.remove(img)
+    with open(pts, 'ab') as f:
+        f.write(b'\0' * 4)
+    with pytest.raises(KittiFormatError) as err:
+        KittiOdometryDataset(converted, sequences='00')
+    msg = str(err.value)
+    assert f'{img}: image missing' in msg
+    assert f'{pts}: 12804 bytes is not a multiple of 16' in msg
+    # Without the camera the missing image does not matter.
+    os.remove(pts)
+    with pytest.raises(KittiFormatError, match=f'{pts}: point cloud missing'):
+        KittiOdometryDataset(
+            converted, sequences='00', modality=dict(use_camera=False))

@@ -1,0 +1,53 @@
+"""Check a KITTI odometry (+ raw OXTS) layout and print a report.
+
+Examples::
+
+    python tools/misc/check_kitti_integrity.py data/kitti_odometry \
+        --raw-root data/kitti_raw --sequences 00,01 --deep
+
+Exit status 0 when no error is found, 1 otherwise.  Every problem names
+its file (and line).
+"""
+import argparse
+import sys
+
+from projects.trimodal_odom.trimodal_odom.datasets import check_kitti_integrity
+from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
+    KittiFormatError
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Check KITTI odometry / raw files')
+    parser.add_argument('root', help='KITTI odometry root')
+    parser.add_argument(
+        '--raw-root', help='KITTI raw root (default: ROOT/raw)')
+    parser.add_argument(
+        '--sequences', help='sequences (default: all with poses)')
+    parser.add_argument(
+        '--imu-source', choices=['extract', 'sync'], default='extract')
+    parser.add_argument(
+        '--deep',
+        action='store_true',
+        help='also read every point cloud and check for NaN / inf')
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    try:
+        report, _ = check_kitti_integrity(
+            args.root,
+            raw_root=args.raw_root,
+            sequences=args.sequences,
+            deep=args.deep,
+            imu_source=args.imu_source)
+    except (KittiFormatError, ValueError) as e:
+        print(f'ERROR {e}')
+        return 1
+    print(report.format(max_lines=1000))
+    return 0 if report.ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Generate the built-in KITTI odometry sample (with raw OXTS data).
+
+The sample follows real KITTI trajectories through a synthetic static scene
+and is written in the exact KITTI odometry and KITTI raw layouts, so that
+every odometry config can be smoke-run without the real data.
+
+Examples::
+
+    python tools/misc/generate_kitti_sample.py data/kitti_sample
+    python tools/misc/generate_kitti_sample.py data/kitti_demo \\
+        --preset demo --sequences 00,09 --manifest data/kitti_demo.json
+
+A re-run with the same arguments finds the stamp file left by a complete
+run (``ROOT/.kitti_sample.json``) and exits at once.
+"""
+import argparse
+import json
+import os.path as osp
+import time
+from typing import List, Optional
+
+STAMP_NAME = '.kitti_sample.json'
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Generate a KITTI odometry + raw OXTS sample')
+    parser.add_argument('root', help='odometry root to write')
+    parser.add_argument(
+        '--raw-root', help='root of the raw drives (default: ROOT/raw)')
+    parser.add_argument(
+        '--preset',
+        default='tiny',
+        choices=['tiny', 'demo'],
+        help='sample size (default: tiny)')
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--sequences',
+        help='comma-separated sequences among 00, 09, 10 and 03 (no raw '
+        'data), e.g. "00,09" (default: the preset\'s)')
+    parser.add_argument('--manifest', help='also write the manifest here')
+    return parser.parse_args()
+
+
+def _sequences(text: Optional[str]) -> Optional[List[str]]:
+    if text is None:
+        return None
+    try:
+        return [f'{int(s):02d}' for s in text.split(',') if s.strip()]
+    except ValueError:
+        raise SystemExit(f'--sequences: expected numbers like "00,09", got '
+                         f'{text!r}') from None
+
+
+def _complete(args, sequences, raw_root: str) -> Optional[dict]:
+    """The stamp of a complete sample made with these arguments, if any."""
+    stamp = osp.join(args.root, STAMP_NAME)
+    if not osp.isfile(stamp):
+        return None
+    with open(stamp) as f:
+        done = json.load(f)
+    settings = done.get('settings', {})
+    same = (
+        settings.get('preset') == args.preset
+        and settings.get('seed') == args.seed
+        and settings.get('raw_root') == raw_root
+        and not settings.get('overrides')
+        and (settings.get('sequences') == sequences if sequences is not None
+             else settings.get('preset_sequences', False)))
+    return done if same else None
+
+
+def main() -> None:
+    args = parse_args()
+    sequences = _sequences(args.sequences)
+    raw_root = osp.abspath(args.raw_root or osp.join(args.root, 'raw'))
+    done = _complete(args, sequences, raw_root)
+    if done is not None:
+        print(f'{args.root}: sample already complete, nothing to do')
+        manifest = done['manifest']
+    else:
+        from projects.trimodal_odom.trimodal_odom.datasets.synthetic import \
+            generate_kitti_sample
+        start = time.time()
+        manifest = generate_kitti_sample(
+            args.root,
+            raw_root=raw_root,
+            preset=args.preset,
+            seed=args.seed,
+            sequences=sequences)
+        frames = {k: v['num_frames'] for k, v in manifest['sequences'].items()}
+        print(f'{args.root}: wrote sequences {frames} (raw data in '
+              f'{raw_root}) in {time.time() - start:.1f} s')
+    if args.manifest:
+        with open(args.manifest, 'w') as f:
+            json.dump(manifest, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
