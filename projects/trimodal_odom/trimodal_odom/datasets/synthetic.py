@@ -39,16 +39,14 @@ from ..utils.oxts_io import save_oxts, save_raw_calib
 from ..utils.se3 import make_pose, so3_exp
 from ._synthetic_imu import GRAVITY, simulate_oxts
 from ._synthetic_scene import SyntheticScene
+from .kitti_odom_infos import KITTI_ODOM_DRIVES
 
 TRAJECTORY_DIR = osp.join(osp.dirname(__file__), 'trajectories')
 STAMP_NAME = '.kitti_sample.json'
 
-# sequence -> (date, drive, first raw frame, last raw frame), KITTI's table
-RAW_DRIVES = {
-    '00': ('2011_10_03', '0027', 0, 4540),
-    '09': ('2011_09_30', '0033', 0, 1590),
-    '10': ('2011_09_30', '0034', 0, 1200),
-}
+# Sequences whose real trajectory ships in ``trajectories/``:
+# sequence -> (date, drive, first raw frame, last raw frame)
+RAW_DRIVES = {seq: KITTI_ODOM_DRIVES[seq][:4] for seq in ('00', '09', '10')}
 # sequences without raw data: (source trajectory, first frame used)
 _NO_RAW = {'03': ('09', 300)}
 _SITES = {  # latitude, longitude, altitude of the first packet
