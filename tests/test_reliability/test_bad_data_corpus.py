@@ -48,6 +48,7 @@ fred_split_bad_line      | split line 2 'a/b/'          | converter       | erro
 kitti_bin_size           | .bin + 6 bytes               | integrity       | error: not a multiple of 16
 kitti_bin_empty          | .bin of 0 bytes              | integrity       | error: file is empty
 kitti_bin_empty_ds       | .bin of 0 bytes              | dataset         | error: file is empty
+kitti_bin_empty_loader   | .bin of 0 bytes              | loader          | error: file is empty
 kitti_points_nan         | NaN in one point             | integrity       | error: points with NaN or inf
 kitti_points_inf         | inf in one point             | loader          | error: points with NaN or inf
 kitti_missing_velodyne   | .bin removed                 | integrity       | error: file missing
@@ -790,6 +791,8 @@ CASES = [
     error('kitti_bin_empty', kitti_bin_empty, 'integrity',
           r'{path}: file is empty \(0 bytes, no points\)'),
     error('kitti_bin_empty_ds', kitti_bin_empty, 'dataset',
+          r'{path}: file is empty \(0 bytes, no points\)'),
+    error('kitti_bin_empty_loader', kitti_bin_empty, 'loader',
           r'{path}: file is empty \(0 bytes, no points\)'),
     error('kitti_points_nan', kitti_points_nan, 'integrity',
           r'{path}: 1 points with NaN or inf'),

@@ -124,6 +124,9 @@ class LoadOdomPoints(LoadPointsFromFile):
     def _load_points(self, pts_filename: str) -> np.ndarray:
         pts_bytes = _get_bytes(pts_filename, self.backend_args, 'point cloud')
         record = 4 * self.load_dim
+        if not pts_bytes:
+            raise KittiFormatError(
+                f'{pts_filename}: file is empty (0 bytes, no points)')
         if len(pts_bytes) % record:
             raise KittiFormatError(
                 f'{pts_filename}: {len(pts_bytes)} bytes is not a multiple '
