@@ -1,0 +1,28 @@
+# Runtime of the odometry configs: the shared runtime plus the project's
+# modules, scope, evaluator and checkpoint options of the training seed.
+_base_ = ['../../_base_/default_runtime.py']
+
+default_scope = 'mmdet3d'
+custom_imports = dict(
+    imports=['mmfusion', 'projects.trimodal_odom.trimodal_odom'],
+    allow_failed_imports=False)
+
+# ``--save_every_epoch N``: ``default_hooks.checkpoint.interval=N``.
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=1, max_keep_ckpts=3, save_last=True))
+
+custom_hooks = [
+    # Logs which weights ``load_from`` / ``--resume`` loaded, missing and
+    # unexpected, and writes work_dir/load_report.json.
+    dict(type='CheckpointLoadReportHook'),
+    # ``--output_checkpoint PATH``: ``custom_hooks.1.out_file=PATH``.
+    dict(type='ExportCheckpointHook', out_file=None),
+    # ``--log_csv``: one row per epoch (epoch, loss, lr, the loss terms and
+    # the validation metrics) in work_dir/metrics.csv;
+    # ``custom_hooks.2.filename=NAME`` renames it.
+    dict(type='EpochCSVLoggerHook'),
+]
+
+val_evaluator = dict(type='KittiOdomMetric', baselines=('constant_velocity', ))
+test_evaluator = val_evaluator

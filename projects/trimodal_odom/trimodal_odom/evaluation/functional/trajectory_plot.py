@@ -1,0 +1,39 @@
+"""Top-view plot of estimated and ground-truth trajectories."""
+from typing import Dict, Optional
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+
+def plot_trajectories(path: str,
+                      gt: np.ndarray,
+                      estimates: Dict[str, np.ndarray],
+                      title: Optional[str] = None) -> None:
+    """Save the x-z (top) view of trajectories as a PNG.
+
+    Args:
+        path (str): Output PNG file.
+        gt (np.ndarray): Ground-truth poses of shape (N, 4, 4), camera-0
+            frame (x right, z forward).
+        estimates (dict[str, np.ndarray]): Label -> estimated poses
+            (N, 4, 4).
+        title (str, optional): Figure title. Defaults to None.
+    """
+    # A Figure of its own: no pyplot state, no global backend switch.
+    fig = Figure(figsize=(6, 6))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot(gt[:, 0, 3], gt[:, 2, 3], 'k-', lw=1.5, label='ground truth')
+    for label, est in estimates.items():
+        ax.plot(est[:, 0, 3], est[:, 2, 3], lw=1.0, label=label)
+    ax.plot(gt[0, 0, 3], gt[0, 2, 3], 'ko', ms=4)
+    ax.set_xlabel('x [m]')
+    ax.set_ylabel('z [m]')
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.grid(True, lw=0.3)
+    ax.legend(loc='best', fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

@@ -1,0 +1,3 @@
+from .kitti_odom_metric import KittiOdomMetric, constant_velocity
+
+__all__ = ['KittiOdomMetric', 'constant_velocity']

@@ -1,0 +1,3 @@
+from .light_conv_net import LightConvNet
+
+__all__ = ['LightConvNet']

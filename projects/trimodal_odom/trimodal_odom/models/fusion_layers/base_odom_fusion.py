@@ -1,0 +1,97 @@
+"""Common part of the odometry fusion modules: masking and dropout."""
+from abc import abstractmethod
+from typing import List, Sequence
+
+import torch
+from mmdet3d.utils import OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+
+class BaseOdomFusion(BaseModule):
+    """Base class of the fusion of per-modality feature vectors.
+
+    Features of modalities that are absent (``modality_mask`` False) are
+    zeroed before fusion, and the mask itself is given to the fusion, so a
+    sample without IMU (KITTI sequence 03) is handled at test time.  In
+    training, modality dropout zeroes a whole modality of a sample at
+    random, which teaches the fusion to cope with missing sensors.
+
+    Args:
+        modalities (Sequence[str]): Names of the fused modalities, in the
+            order of the features, e.g. ``('visual', 'point', 'imu')``.
+        in_channels (Sequence[int]): Size of each modality's feature.
+        modality_dropout (float): Probability to drop each present
+            modality of a training sample; at least one present modality
+            of a sample is always kept. Defaults to 0.
+        dropout (float): Element-wise dropout on the fused feature.
+            Defaults to 0.
+        init_cfg (dict or list[dict], optional): Initialisation config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 modalities: Sequence[str],
+                 in_channels: Sequence[int],
+                 modality_dropout: float = 0.0,
+                 dropout: float = 0.0,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if len(modalities) != len(in_channels):
+            raise ValueError(f'{len(modalities)} modalities but '
+                             f'{len(in_channels)} in_channels')
+        if not 0.0 <= modality_dropout < 1.0:
+            raise ValueError(
+                f'modality_dropout must be in [0, 1), got {modality_dropout}')
+        self.modalities = tuple(modalities)
+        self.in_channels = tuple(in_channels)
+        self.modality_dropout = modality_dropout
+        self.dropout = nn.Dropout(dropout)
+
+    def drop_modalities(self, mask: Tensor) -> Tensor:
+        """Drop present modalities at random, keeping one per sample.
+
+        Each present modality is dropped with probability
+        ``modality_dropout``; a sample that would lose all of them keeps
+        one, chosen at random.
+
+        Args:
+            mask (Tensor): Present modalities, bool of shape (N, M).
+
+        Returns:
+            Tensor: The mask with the dropped modalities set to False.
+        """
+        drop = (torch.rand(mask.shape, device=mask.device)
+                < self.modality_dropout) & mask
+        kept = mask & ~drop
+        # Samples that would lose everything keep one random modality.
+        lost = ~kept.any(1) & mask.any(1)
+        if lost.any():
+            score = torch.rand(mask[lost].shape, device=mask.device)
+            pick = (score * mask[lost]).argmax(1)
+            kept[lost.nonzero().flatten(), pick] = True
+        return kept
+
+    def forward(self, feats: List[Tensor], mask: Tensor) -> Tensor:
+        """Fuse features.
+
+        Args:
+            feats (list[Tensor]): One (N, C_i) feature per modality.
+            mask (Tensor): Present modalities, bool of shape (N, M).
+
+        Returns:
+            Tensor: Fused feature of shape (N, out_channels).
+        """
+        if len(feats) != len(self.modalities):
+            raise ValueError(f'expected {len(self.modalities)} features '
+                             f'({self.modalities}), got {len(feats)}')
+        if self.training and self.modality_dropout > 0:
+            mask = self.drop_modalities(mask)
+        feats = [
+            f * m[:, None].to(f.dtype) for f, m in zip(feats, mask.unbind(1))
+        ]
+        return self.dropout(self.fuse(feats, mask.to(feats[0].dtype)))
+
+    @abstractmethod
+    def fuse(self, feats: List[Tensor], mask: Tensor) -> Tensor:
+        """Fuse masked features (N, C_i) given the float mask (N, M)."""

@@ -1,0 +1,3 @@
+from .pose_regression_head import PoseRegressionHead
+
+__all__ = ['PoseRegressionHead']

@@ -1,0 +1,3 @@
+from .geodesic_rotation_loss import GeodesicRotationLoss
+
+__all__ = ['GeodesicRotationLoss']

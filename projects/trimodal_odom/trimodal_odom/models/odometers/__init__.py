@@ -1,0 +1,3 @@
+from .trimodal_odometry import TrimodalOdometry
+
+__all__ = ['TrimodalOdometry']

@@ -1,0 +1,205 @@
+"""Camera + LiDAR + IMU odometry network."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmdet3d.registry import MODELS
+from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+from torch import Tensor
+
+MODALITIES = ('visual', 'point', 'imu')
+# Column of each modality in ``inputs['modality_mask']``.
+MODALITY_INDEX = dict(visual=0, point=1, imu=2)
+INPUT_KEYS = dict(
+    visual=('imgs', None),
+    point=('points', 'points_mask'),
+    imu=('imu', 'imu_mask'))
+
+
+@MODELS.register_module()
+class TrimodalOdometry(BaseModel):
+    """Relative-pose regression from a camera frame pair, a LiDAR scan pair
+    and the IMU samples between the frames.
+
+    ``extract_feat`` reads as the architecture: one encoder per modality
+    (``encoders.visual``, ``encoders.point``, ``encoders.imu``; any of them
+    may be None to switch the modality off), a fusion module, a pose head.
+
+    Args:
+        encoders (dict): Configs of the modality encoders, keys among
+            ``'visual'``, ``'point'``, ``'imu'``; a None value switches the
+            modality off.  Each encoder exposes ``out_channels``.
+        fusion (dict): Config of the fusion module; ``modalities`` and
+            ``in_channels`` are filled in from the encoders.
+        pose_head (dict): Config of the pose head; ``in_channels`` is filled
+            in from the fusion.
+        required_modalities (Sequence[str]): Modalities every sample must
+            have; a sample without one raises an error. Others may be
+            absent per sample (``modality_mask`` False), e.g. IMU for
+            KITTI sequence 03. Defaults to ().
+        data_preprocessor (dict, optional): Config of the data
+            preprocessor. Defaults to None.
+        init_cfg (dict or list[dict], optional): Initialisation config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 encoders: Dict[str, OptConfigType],
+                 fusion: ConfigType,
+                 pose_head: ConfigType,
+                 required_modalities: Sequence[str] = (),
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        unknown = set(encoders) - set(MODALITIES)
+        if unknown:
+            raise ValueError(f'unknown encoders {sorted(unknown)}, expected '
+                             f'keys among {MODALITIES}')
+        self.modalities = tuple(
+            m for m in MODALITIES if encoders.get(m) is not None)
+        if not self.modalities:
+            raise ValueError('at least one encoder must be configured')
+        missing = set(required_modalities) - set(self.modalities)
+        if missing:
+            raise ValueError(f'required modalities {sorted(missing)} have '
+                             'no encoder')
+        self.required_modalities = tuple(required_modalities)
+        self.encoders = torch.nn.ModuleDict(
+            {m: MODELS.build(encoders[m])
+             for m in self.modalities})
+        fusion = dict(
+            fusion,
+            modalities=self.modalities,
+            in_channels=[
+                self.encoders[m].out_channels for m in self.modalities
+            ])
+        self.fusion = MODELS.build(fusion)
+        self.pose_head = MODELS.build(
+            dict(pose_head, in_channels=self.fusion.out_channels))
+
+    def _check_inputs(self, inputs: dict) -> Tuple[int, Tensor]:
+        """Validate the inputs; return the batch size and the (N, M) mask
+        of the configured modalities."""
+        for m in self.modalities:
+            for key in INPUT_KEYS[m]:
+                if key is not None and key not in inputs:
+                    raise KeyError(f'the {m} encoder needs inputs[{key!r}], '
+                                   f'got keys {sorted(inputs)}')
+        first = inputs[INPUT_KEYS[self.modalities[0]][0]]
+        n = first.shape[0]
+        expected = dict(imgs=5, points=4, points_mask=3, imu=3, imu_mask=2)
+        for m in self.modalities:
+            for key in INPUT_KEYS[m]:
+                if key is None:
+                    continue
+                x = inputs[key]
+                if x.dim() != expected[key] or x.shape[0] != n:
+                    raise ValueError(
+                        f'inputs[{key!r}] has shape {tuple(x.shape)}, '
+                        f'expected {expected[key]} dims and batch size {n}')
+                if x.is_floating_point() and not torch.isfinite(x).all():
+                    raise ValueError(f'inputs[{key!r}] contains NaN or inf')
+        if 'visual' in self.modalities and inputs['imgs'].shape[1:3] != (2, 3):
+            raise ValueError('inputs["imgs"] must be (N, 2, 3, H, W), got '
+                             f'{tuple(inputs["imgs"].shape)}')
+        if 'point' in self.modalities and \
+                inputs['points_mask'].shape != inputs['points'].shape[:3]:
+            raise ValueError('points_mask shape '
+                             f'{tuple(inputs["points_mask"].shape)} does not '
+                             f'match points {tuple(inputs["points"].shape)}')
+        if 'imu' in self.modalities and \
+                inputs['imu_mask'].shape != inputs['imu'].shape[:2]:
+            raise ValueError(f'imu_mask shape '
+                             f'{tuple(inputs["imu_mask"].shape)} does not '
+                             f'match imu {tuple(inputs["imu"].shape)}')
+
+        full = inputs.get('modality_mask')
+        if full is None:
+            full = torch.ones(n, 3, dtype=torch.bool, device=first.device)
+        elif full.shape != (n, 3):
+            raise ValueError('inputs["modality_mask"] must be (N, 3) '
+                             '[camera, lidar, imu], got '
+                             f'{tuple(full.shape)}')
+        full = full.bool()
+        mask = full[:, [MODALITY_INDEX[m] for m in self.modalities]]
+        for m in self.required_modalities:
+            absent = (~full[:, MODALITY_INDEX[m]]).nonzero().flatten()
+            if len(absent):
+                raise ValueError(f'modality {m!r} is required but absent in '
+                                 f'batch samples {absent.tolist()}')
+        if 'point' in self.modalities:
+            empty = (full[:, 1] & ~inputs['points_mask'].any(-1).all(-1))
+            if empty.any():
+                raise ValueError('samples '
+                                 f'{empty.nonzero().flatten().tolist()} '
+                                 'are marked with LiDAR but have an empty '
+                                 'scan')
+        if 'imu' in self.modalities:
+            empty = full[:, 2] & ~inputs['imu_mask'].any(-1)
+            if empty.any():
+                raise ValueError('samples '
+                                 f'{empty.nonzero().flatten().tolist()} '
+                                 'are marked with IMU but have no IMU '
+                                 'sample')
+        nothing = ~mask.any(1)
+        if nothing.any():
+            raise ValueError(f'samples {nothing.nonzero().flatten().tolist()}'
+                             f' have none of the modalities {self.modalities}')
+        return n, mask
+
+    def extract_feat(self, inputs: dict) -> Tensor:
+        """Encode every modality and fuse.
+
+        Args:
+            inputs (dict): ``imgs`` (N, 2, 3, H, W), ``points`` (N, 2, P, C)
+                with ``points_mask`` (N, 2, P), ``imu`` (N, L, 6) with
+                ``imu_mask`` (N, L), ``modality_mask`` (N, 3); only the keys
+                of the configured modalities are needed.
+
+        Returns:
+            Tensor: Fused features of shape (N, C).
+        """
+        _, mask = self._check_inputs(inputs)
+        feats = []
+        for m in self.modalities:
+            key, mask_key = INPUT_KEYS[m]
+            args = (inputs[key], ) if mask_key is None else (inputs[key],
+                                                             inputs[mask_key])
+            feats.append(self.encoders[m](*args))
+        return self.fusion(feats, mask)
+
+    def forward(self,
+                inputs: dict,
+                data_samples: Optional[List[BaseDataElement]] = None,
+                mode: str = 'tensor'
+                ) -> Union[Dict[str, Tensor], list, Tensor]:
+        """Run the model in ``'loss'``, ``'predict'`` or ``'tensor'`` mode.
+
+        Args:
+            inputs (dict): See :meth:`extract_feat`.
+            data_samples (list[BaseDataElement], optional): Samples with
+                ``gt_pose`` (4, 4) for ``'loss'``.
+            mode (str): ``'loss'`` returns a dict of losses, ``'predict'``
+                the data samples with ``pred_pose`` (4, 4), ``'tensor'``
+                the pose vectors (N, 6) (translation, axis-angle).
+
+        Returns:
+            dict | list | Tensor: See ``mode``.
+        """
+        if mode == 'loss':
+            if data_samples is None:
+                raise ValueError('mode "loss" needs data_samples')
+            return self.pose_head.loss(self.extract_feat(inputs), data_samples)
+        if mode == 'predict':
+            poses = self.pose_head.predict(self.extract_feat(inputs))
+            if data_samples is None:
+                data_samples = [BaseDataElement() for _ in range(len(poses))]
+            for sample, pose in zip(data_samples, poses):
+                sample.pred_pose = pose.detach()
+            return data_samples
+        if mode == 'tensor':
+            return self.pose_head(self.extract_feat(inputs))
+        raise ValueError(f'invalid mode "{mode}", expected "loss", '
+                         '"predict" or "tensor"')

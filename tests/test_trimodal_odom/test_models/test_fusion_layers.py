@@ -1,0 +1,60 @@
+import pytest
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.registry import init_default_scope
+
+import projects.trimodal_odom.trimodal_odom  # noqa: F401
+
+MODS = ('visual', 'point', 'imu')
+
+
+def build(type_, **kwargs):
+    init_default_scope('mmdet3d')
+    return MODELS.build(
+        dict(type=type_, modalities=MODS, in_channels=(8, 6, 4), **kwargs))
+
+
+@pytest.mark.parametrize('type_, out', [('ConcatFusion', 21),
+                                        ('SoftGateFusion', 18),
+                                        ('PointGateFusion', 18)])
+def test_absent_features_are_zeroed(type_, out):
+    torch.manual_seed(0)
+    fusion = build(type_).eval()
+    feats = [torch.randn(3, c) for c in (8, 6, 4)]
+    mask = torch.tensor([[1, 1, 1], [1, 0, 1], [0, 1, 0]], dtype=torch.bool)
+    a = fusion(feats, mask)
+    assert a.shape == (3, out)
+    feats[1] = feats[1] + torch.tensor([0, 5.0, 0])[:, None]
+    feats[0][2] += 7
+    b = fusion(feats, mask)
+    torch.testing.assert_close(a[[1, 2]], b[[1, 2]])
+    assert not torch.allclose(a, fusion(feats, torch.ones_like(mask)))
+
+
+def test_modality_dropout_keeps_one_modality():
+    torch.manual_seed(0)
+    fusion = build('ConcatFusion', modality_dropout=0.9).train()
+    mask = torch.ones(2000, 3, dtype=torch.bool)
+    mask[:1000, 1:] = False
+    dropped = fusion.drop_modalities(mask)
+    assert dropped.any(1).all()
+    assert not (dropped & ~mask).any()
+    assert (~dropped[1000:]).float().mean() > 0.5
+    assert dropped[:1000, 0].all()  # the only modality is never dropped
+    fusion.eval()
+    feats = [torch.ones(2000, c) for c in (8, 6, 4)]
+    out = fusion(feats, mask)
+    torch.testing.assert_close(out[:, 8:14].sum(), torch.tensor(6000.0))
+
+
+def test_point_gate_configs():
+    fusion = build('PointGateFusion', gate='scalar')
+    assert fusion.gate[-1].out_features == 1
+    with pytest.raises(ValueError, match='point'):
+        MODELS.build(
+            dict(
+                type='PointGateFusion',
+                modalities=('visual', 'imu'),
+                in_channels=(8, 4)))
+    with pytest.raises(ValueError, match='features'):
+        build('ConcatFusion')([torch.ones(1, 8)], torch.ones(1, 3).bool())

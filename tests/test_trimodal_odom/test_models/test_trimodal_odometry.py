@@ -1,0 +1,187 @@
+import numpy as np
+import pytest
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.registry import init_default_scope
+from mmengine.structures import BaseDataElement
+
+import projects.trimodal_odom.trimodal_odom  # noqa: F401
+from projects.trimodal_odom.trimodal_odom.utils import make_pose, so3_exp
+
+
+def light_model_cfg(fusion='PointGateFusion', **encoders):
+    cfg = dict(
+        type='TrimodalOdometry',
+        encoders=dict(
+            visual=dict(
+                type='ImagePairEncoder',
+                backbone=dict(
+                    type='LightConvNet', channels=(8, 16),
+                    kernel_sizes=(5, 3)),
+                feat_channels=16,
+                out_channels=32),
+            point=dict(
+                type='PointNetEncoder', mlp_channels=(16, 32),
+                out_channels=32),
+            imu=dict(
+                type='GRUIMUEncoder', hidden_channels=16, out_channels=16)),
+        fusion=dict(type=fusion, modality_dropout=0.0),
+        pose_head=dict(type='PoseRegressionHead', hidden_channels=(32, )))
+    cfg['encoders'].update(encoders)
+    return cfg
+
+
+def make_inputs(n=2, p=64, length=11, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = dict(
+        imgs=torch.rand(n, 2, 3, 32, 64, generator=g),
+        points=torch.randn(n, 2, p, 4, generator=g),
+        points_mask=torch.ones(n, 2, p, dtype=torch.bool),
+        imu=torch.randn(n, length, 6, generator=g),
+        imu_mask=torch.ones(n, length, dtype=torch.bool),
+        modality_mask=torch.ones(n, 3, dtype=torch.bool))
+    inputs['points_mask'][:, :, p // 2:] = False
+    inputs['points'][:, :, p // 2:] = 0
+    return inputs
+
+
+def make_samples(n=2):
+    samples = []
+    for i in range(n):
+        T = make_pose(so3_exp([0.0, 0.02 * (i + 1), 0.0]), [0.1, 0.0, 1.0])
+        samples.append(
+            BaseDataElement(
+                gt_pose=torch.as_tensor(T, dtype=torch.float32),
+                metainfo=dict(seq='00', frame_ids=(i, i + 1))))
+    return samples
+
+
+@pytest.fixture(autouse=True)
+def scope():
+    init_default_scope('mmdet3d')
+
+
+def test_modes_and_gradients():
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg())
+    inputs = make_inputs()
+    losses = model(inputs, make_samples(), mode='loss')
+    assert set(losses) == {'loss_trans', 'loss_rot'}
+    sum(losses.values()).backward()
+    for name in ('visual', 'point', 'imu'):
+        grads = [
+            p.grad for p in model.encoders[name].parameters()
+            if p.grad is not None
+        ]
+        assert grads and any(g.abs().sum() > 0 for g in grads), name
+    assert model(inputs, mode='tensor').shape == (2, 6)
+    model.eval()
+    out = model(inputs, make_samples(), mode='predict')
+    assert len(out) == 2 and out[0].pred_pose.shape == (4, 4)
+    R = out[0].pred_pose[:3, :3].double()
+    torch.testing.assert_close(
+        R @ R.T, torch.eye(3, dtype=torch.float64), atol=1e-5, rtol=0)
+
+
+def test_overfits_a_batch():
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg())
+    inputs, samples = make_inputs(), make_samples()
+    optim = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(30):
+        loss = sum(model(inputs, samples, mode='loss').values())
+        first = first if first is not None else loss.item()
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert loss.item() < 0.3 * first
+
+
+def test_absent_modality_is_ignored():
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg()).eval()
+    inputs = make_inputs()
+    inputs['modality_mask'][:, 2] = False
+    inputs['imu_mask'][:] = False
+    a = model(inputs, mode='tensor')
+    inputs['imu'] = torch.randn_like(inputs['imu']) * 100
+    torch.testing.assert_close(model(inputs, mode='tensor'), a)
+    # A modality the config switches off need not be in the inputs.
+    model = MODELS.build(light_model_cfg(imu=None)).eval()
+    inputs.pop('imu')
+    inputs.pop('imu_mask')
+    assert model(inputs, mode='tensor').shape == (2, 6)
+
+
+def test_padded_points_are_ignored():
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg()).eval()
+    inputs = make_inputs()
+    a = model(inputs, mode='tensor')
+    inputs['points'][:, :, -5:] = 1e3
+    torch.testing.assert_close(model(inputs, mode='tensor'), a)
+
+
+def test_batch_of_one_equals_batch_rows():
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg()).eval()
+    inputs = make_inputs(n=2)
+    both = model(inputs, mode='tensor')
+    one = model({k: v[1:] for k, v in inputs.items()}, mode='tensor')
+    torch.testing.assert_close(one[0], both[1], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda x: x['imgs'].__setitem__((0, 0, 0, 0, 0), float('nan')), 'NaN'),
+    (lambda x: x.__setitem__('imgs', x['imgs'][:, 0]), 'imgs'),
+    (lambda x: x.__setitem__('points_mask', x['points_mask'][:, :, :3]),
+     'points_mask'),
+    (lambda x: x.pop('imu'), "inputs\\['imu'\\]"),
+    (lambda x: x['points_mask'].__setitem__((1, 0), False), 'empty scan'),
+    (lambda x: x['imu_mask'].__setitem__(0, False), 'no IMU sample'),
+    (lambda x: x['modality_mask'].__setitem__(0, False), 'none of'),
+    (lambda x: x.__setitem__('modality_mask', x['modality_mask'][:, :2]),
+     'modality_mask'),
+])
+def test_bad_inputs_raise(change, message):
+    model = MODELS.build(light_model_cfg())
+    inputs = make_inputs()
+    change(inputs)
+    with pytest.raises((ValueError, KeyError), match=message):
+        model(inputs, make_samples(), mode='loss')
+
+
+def test_required_modality():
+    model = MODELS.build(
+        dict(light_model_cfg(), required_modalities=('imu', )))
+    inputs = make_inputs()
+    inputs['modality_mask'][1, 2] = False
+    with pytest.raises(ValueError, match="'imu' is required"):
+        model(inputs, make_samples(), mode='loss')
+
+
+def test_bad_gt_pose_raises():
+    model = MODELS.build(light_model_cfg())
+    samples = make_samples()
+    samples[1].gt_pose = torch.full((4, 4), float('nan'))
+    with pytest.raises(ValueError, match='gt_pose'):
+        model(make_inputs(), samples, mode='loss')
+
+
+def test_geodesic_loss_and_rodrigues():
+    from projects.trimodal_odom.trimodal_odom.models import (
+        GeodesicRotationLoss, axis_angle_to_matrix)
+    w = torch.tensor([[0.1, -0.3, 0.2], [1e-9, 0.0, 0.0]], dtype=torch.float64)
+    np.testing.assert_allclose(
+        axis_angle_to_matrix(w).numpy(), so3_exp(w.numpy()), atol=1e-12)
+    loss = GeodesicRotationLoss(reduction='none')
+    target = torch.zeros(2, 3, dtype=torch.float64)
+    pred = torch.tensor([[0.0, 0.05, 0.0], [0.0, 0.0, -0.2]],
+                        dtype=torch.float64,
+                        requires_grad=True)
+    out = loss(pred, target)
+    torch.testing.assert_close(
+        out, torch.tensor([0.05, 0.2], dtype=torch.float64), atol=1e-6, rtol=0)
+    out.sum().backward()
+    assert torch.isfinite(pred.grad).all()
