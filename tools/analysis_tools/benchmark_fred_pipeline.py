@@ -4,31 +4,61 @@
 Example::
 
     python tools/analysis_tools/benchmark_fred_pipeline.py \
-        configs/fred_fusion/_base_/datasets/fred_sample.py --num-samples 50
+        configs/fred_fusion/_base_/datasets/fred_sample.py --num-samples 40
 
 Without ``--data-root`` a 1280x720 sample is generated into a temporary
-folder and paired with the converter. Both modalities run the config's
-training pipeline (Mosaic, RandomAffine, MixUp, HSV, flip, resize, pad,
-pack) in this process with the same seeds; samples/s and the dual / RGB
-ratio are printed.
+folder and paired with the converter. Its event frames are written like the
+released ones (``cv2.imwrite`` defaults: 8-bit RGB PNG, zlib level 1, Sub
+filter; re-encoding a real FRED event frame this way reproduces its bytes),
+and the decode time of the sample's event frames is printed next to that of
+``--ref-event`` (a real frame) to show that they are comparable.
+
+Both modalities run the config's training pipeline (Mosaic, RandomAffine,
+MixUp, HSV, flip, resize, pad, pack) in this process, with OpenCV
+single-threaded as in the dataloader workers (``opencv_num_threads=0``)
+and the same seeds. RGB and dual are measured alternately, ``--repeats``
+rounds each; samples/s per round, their range and the dual / RGB ratio per
+round are printed, over wall-clock time and over the process's CPU time
+(steadier on a machine shared with other jobs).
+
+``--event-cache`` also builds the lossless event cache of the data
+(``tools/dataset_converters/fred_event_cache.py``) and measures a third
+variant, ``dual-cache`` (dual with ``LoadFREDImages(event_cache=True)``), in
+the same rounds; the load time of a cached event frame is printed next to
+the PNG decode time.
 """
 import argparse
 import copy
+import glob
 import os.path as osp
 import random
 import tempfile
 import time
+from typing import Dict, List, Tuple
 
+import cv2
 import numpy as np
 from mmdet.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import projects.fred_fusion.fred_fusion  # noqa: F401
+from projects.fred_fusion.fred_fusion.datasets.event_cache import (
+    cache_paths, cache_sequence, find_event_frame_dirs, load_cache_file)
 from projects.fred_fusion.fred_fusion.datasets.fred_conversion import (
     convert_split, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets.synthetic import \
     generate_fred_sample
+
+REF_EVENT = osp.join(
+    osp.dirname(__file__), '..', '..', 'tests', 'data', 'fred', 'real_samples',
+    'night_ev.png')
+#: Measured variants: name -> (modality, event_cache).
+VARIANTS = {
+    'rgb': ('rgb', False),
+    'dual': ('dual', False),
+    'dual-cache': ('dual', True)
+}
 
 
 def parse_args():
@@ -37,14 +67,24 @@ def parse_args():
     parser.add_argument('config', help='config with train_dataloader')
     parser.add_argument(
         '--data-root', help='converted FRED root (default: generate one)')
-    parser.add_argument('--num-samples', type=int, default=50)
+    parser.add_argument('--num-samples', type=int, default=40)
     parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument(
+        '--repeats', type=int, default=3, help='rounds of rgb and dual')
     parser.add_argument(
         '--img-size',
         type=int,
         nargs=2,
         default=(1280, 720),
         help='W H of generated frames')
+    parser.add_argument(
+        '--ref-event',
+        default=REF_EVENT,
+        help='real event frame whose decode time is shown for comparison')
+    parser.add_argument(
+        '--event-cache',
+        action='store_true',
+        help='build the event cache and also measure dual reading it')
     return parser.parse_args()
 
 
@@ -66,33 +106,117 @@ def prepare_root(args, tmp: str) -> str:
     return root
 
 
-def measure(cfg: Config, root: str, modality: str, args) -> float:
+def decode_ms(paths: List[str], repeats: int = 5) -> float:
+    """Median CPU time (ms) of ``cv2.imdecode`` over ``paths``."""
+    times = []
+    for path in paths:
+        with open(path, 'rb') as f:
+            buf = np.frombuffer(f.read(), np.uint8)
+        for _ in range(repeats):
+            start = time.process_time()
+            cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            times.append(time.process_time() - start)
+    return float(np.median(times)) * 1e3
+
+
+def cache_load_ms(paths: List[str], repeats: int = 5) -> float:
+    """Median CPU time (ms) of reading and decoding cached frames."""
+    times = []
+    for path in paths:
+        for _ in range(repeats):
+            start = time.process_time()
+            load_cache_file(path)
+            times.append(time.process_time() - start)
+    return float(np.median(times)) * 1e3
+
+
+def build_event_cache(root: str) -> None:
+    """Cache the event frames of ``root`` and print the counts."""
+    totals = dict(cached=0, not_cacheable=0, failed=0)
+    for frames_dir in find_event_frame_dirs(root):
+        stats = cache_sequence(frames_dir)
+        for key in totals:
+            totals[key] += stats[key]
+    print(f'event cache: {totals["cached"]} frames cached, '
+          f'{totals["not_cacheable"]} not cacheable, '
+          f'{totals["failed"]} failed')
+
+
+def build(cfg: Config, root: str, modality: str, event_cache: bool):
     ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     inner = ds_cfg.get('dataset', ds_cfg)
     inner.update(data_root=root, modality=modality, use_fusion_info=False)
-    dataset = DATASETS.build(ds_cfg)
+    for step in inner.pipeline:
+        if step['type'] == 'LoadFREDImages':
+            step['event_cache'] = event_cache
+    return DATASETS.build(ds_cfg)
+
+
+def measure(dataset, args) -> Tuple[float, float]:
+    """Samples/s over wall-clock time and over this process's CPU time."""
     random.seed(0)
     np.random.seed(0)
     for i in range(args.warmup):
         dataset[i % len(dataset)]
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for i in range(args.num_samples):
         dataset[i % len(dataset)]
-    return args.num_samples / (time.perf_counter() - start)
+    return (args.num_samples / (time.perf_counter() - wall),
+            args.num_samples / (time.process_time() - cpu))
+
+
+def report(name: str, rates: Dict[str, List[float]]) -> None:
+    """Print the samples/s of each round and the ratios to RGB."""
+    for variant, values in rates.items():
+        per_round = ' '.join(f'{r:.2f}' for r in values)
+        print(f'{name} {variant:>10}: {per_round} samples/s '
+              f'(range {min(values):.2f}-{max(values):.2f})')
+    for variant, values in rates.items():
+        if variant == 'rgb':
+            continue
+        ratios = [d / r for r, d in zip(rates['rgb'], values)]
+        per_round = ' '.join(f'{r:.2f}x' for r in ratios)
+        print(f'{name} {variant} / rgb per round: {per_round} '
+              f'(range {min(ratios):.2f}-{max(ratios):.2f}x, median '
+              f'{np.median(ratios):.2f}x)')
 
 
 def main():
     args = parse_args()
     init_default_scope('mmdet')
+    # as mmengine's runner sets up the dataloader processes
+    cv2.setNumThreads(0)
     cfg = Config.fromfile(args.config)
+    variants = [v for v in VARIANTS if args.event_cache or not VARIANTS[v][1]]
+    wall: Dict[str, List[float]] = {v: [] for v in variants}
+    cpu: Dict[str, List[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory() as tmp:
         root = prepare_root(args, tmp)
-        rates = {m: measure(cfg, root, m, args) for m in ('rgb', 'dual')}
+        events = sorted(
+            glob.glob(osp.join(root, '*', 'Event', 'Frames', '*.png')))[::5]
+        sample_ms = decode_ms(events)
+        ref_ms = decode_ms([args.ref_event]) if osp.isfile(
+            args.ref_event) else float('nan')
+        if args.event_cache:
+            build_event_cache(root)
+            cached = [cache_paths(p)[1] for p in events]
+            cache_ms = cache_load_ms([p for p in cached if osp.isfile(p)])
+        datasets = {v: build(cfg, root, *VARIANTS[v]) for v in variants}
+        for _ in range(args.repeats):
+            for variant in variants:
+                rate, cpu_rate = measure(datasets[variant], args)
+                wall[variant].append(rate)
+                cpu[variant].append(cpu_rate)
     print(f'frames {args.img_size[0]}x{args.img_size[1]}, '
-          f'{args.num_samples} samples, 1 process')
-    for modality, rate in rates.items():
-        print(f'{modality:>5}: {rate:.2f} samples/s')
-    print(f'dual / rgb: {rates["dual"] / rates["rgb"]:.2f}x')
+          f'{args.num_samples} samples x {args.repeats} rounds, 1 process')
+    print(f'event png decode (CPU ms): sample {sample_ms:.1f} (median of '
+          f'{len(events)} frames), reference {ref_ms:.1f}')
+    if args.event_cache:
+        print(f'event cache load (CPU ms): {cache_ms:.2f} (median, same '
+              'frames)')
+    # CPU time leaves out the waits of a machine shared with other jobs.
+    report('wall', wall)
+    report(' cpu', cpu)
 
 
 if __name__ == '__main__':

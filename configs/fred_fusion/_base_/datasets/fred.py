@@ -8,7 +8,26 @@
 _base_ = ['./fred_sample.py']
 
 data_root = 'data/FRED/'
+# True: read the event frames from the lossless sparse cache (see
+# ``fred_sample.py``), built with
+#   python tools/dataset_converters/fred_event_cache.py data/FRED
+event_cache = False
 
-train_dataloader = dict(dataset=dict(dataset=dict(data_root=data_root)))
-val_dataloader = dict(dataset=dict(data_root=data_root))
+# The loading steps of the base pipelines, with this file's event_cache.
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(
+            data_root=data_root,
+            pipeline=[
+                dict(step, event_cache=event_cache) if step['type'] ==
+                'LoadFREDImages' else step
+                for step in _base_.train_dataset.dataset.pipeline
+            ])))
+test_pipeline = [
+    dict(step, event_cache=event_cache)
+    if step['type'] == 'LoadFREDImages' else step
+    for step in _base_.test_pipeline
+]
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -1,4 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .event_cache import (EventCacheReader, cache_sequence, decode_event_frame,
+                          encode_event_frame)
 from .fred_annotation import CLASS_MODES, FREDBox, parse_coordinates
 from .fred_classes import FRED_CLASSES
 from .fred_conversion import (SPLIT_SETS, convert_split, format_split_stats,
@@ -22,5 +24,6 @@ __all__ = [
     'scan_sequence', 'format_fusion_stats', 'probe_image',
     'MultiModalMixDataset', 'LoadFREDImages', 'SyncTransform', 'RGBOnly',
     'PackDualModalInputs', 'EventPolaritySwap', 'EventNoise', 'EventDropout',
-    'generate_fred_sample', 'build_fred_manifest'
+    'generate_fred_sample', 'build_fred_manifest', 'EventCacheReader',
+    'cache_sequence', 'encode_event_frame', 'decode_event_frame'
 ]

@@ -11,6 +11,8 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.config import Config
 
 from projects.fred_fusion.fred_fusion.datasets import convert_split
+from projects.fred_fusion.fred_fusion.datasets.transforms.copying import \
+    copy_results
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), *['..'] * 4))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion', '_base_', 'datasets',
@@ -180,3 +182,141 @@ def test_sync_event_overrides_pad_value(aligned_root):
     assert out['img'].shape == out['event_img'].shape == (80, 64, 3)
     assert (out['img'][-1, -1] == 114).all()
     assert out['event_img'][-1, -1].tolist() == [52, 37, 30]
+
+
+def textured_dual(root):
+    """Dual sample whose event frame differs from the RGB frame."""
+    results = dual_results(root)
+    rng = np.random.RandomState(0)
+    results['event_img'] = rng.randint(0, 256, results['img'].shape, np.uint8)
+    return results
+
+
+@pytest.mark.parametrize('transform,event_overrides', [
+    (dict(type='Resize', scale=(50, 70), keep_ratio=False), None),
+    (dict(type='Resize', scale=(640, 640), keep_ratio=True), None),
+    (dict(type='Resize', scale=(30, 20),
+          keep_ratio=True), dict(interpolation='nearest')),
+    (dict(type='RandomFlip', prob=0.5), None),
+    (dict(
+        type='RandomFlip',
+        prob=1.0,
+        direction=['horizontal', 'vertical', 'diagonal']), None),
+    (dict(type='Pad', pad_to_square=True, pad_val=dict(img=114)), None),
+    (dict(type='Pad', size_divisor=32,
+          pad_val=dict(img=(1, 2, 3))), dict(pad_val=dict(img=(52, 37, 30)))),
+    (dict(type='RandomAffine', scaling_ratio_range=(0.1, 2),
+          border=(-8, -6)), None),
+    (dict(type='RandomAffine', max_rotate_degree=30,
+          max_shear_degree=10), dict(border_val=(52, 37, 30))),
+])
+def test_direct_event_ops_equal_replay(aligned_root, transform,
+                                       event_overrides):
+    results = textured_dual(aligned_root)
+    cfg = dict(
+        type='SyncTransform',
+        transform=transform,
+        event_overrides=event_overrides)
+    direct = TRANSFORMS.build(cfg)
+    replay = TRANSFORMS.build(dict(cfg, always_replay=True))
+    assert direct.event_op is not None and replay.event_op is None
+    for seed in range(12):
+        outs, states = [], []
+        for sync in (direct, replay):
+            random.seed(seed)
+            np.random.seed(seed)
+            outs.append(sync(copy.deepcopy(results)))
+            states.append((random.random(), np.random.rand()))
+        a, b = outs
+        assert a['event_img'].dtype == b['event_img'].dtype
+        assert np.array_equal(a['event_img'], b['event_img'])
+        assert np.array_equal(a['img'], b['img'])
+        assert (a['gt_bboxes'].tensor == b['gt_bboxes'].tensor).all()
+        # the same random draws were consumed
+        assert states[0] == states[1]
+    # the event frame got its own pixels, not the RGB ones
+    assert not np.array_equal(a['event_img'], a['img'])
+
+
+def test_direct_ops_only_for_exact_stock_types():
+    sync = TRANSFORMS.build(
+        dict(
+            type='SyncTransform',
+            transform=dict(type='FixShapeResize', width=32, height=32)))
+    assert sync.event_op is None
+    mosaic = TRANSFORMS.build(
+        dict(type='SyncTransform', transform=dict(type='Mosaic')))
+    assert mosaic.event_op is None
+
+
+def test_copy_results_shares_only_images():
+    img, event = np.zeros((4, 4, 3), np.uint8), np.ones((4, 4, 3), np.uint8)
+    labels = np.array([1, 2])
+    boxes = HorizontalBoxes(np.zeros((2, 4), np.float32))
+    partner = dict(img=img.copy(), event_img=event.copy(), gt_bboxes=boxes)
+    results = dict(
+        img=img,
+        event_img=event,
+        gt_bboxes_labels=labels,
+        gt_bboxes=boxes,
+        mix_results=[partner])
+    out = copy_results(results)
+    assert list(out) == list(results)
+    assert out['img'] is img and out['event_img'] is event
+    assert out['mix_results'][0]['img'] is partner['img']
+    assert out['mix_results'][0]['event_img'] is partner['event_img']
+    assert out['gt_bboxes_labels'] is not labels
+    assert out['gt_bboxes'] is not boxes
+    # aliasing is kept, as by copy.deepcopy
+    assert out['gt_bboxes'] is out['mix_results'][0]['gt_bboxes']
+
+
+def test_rgb_only_does_not_write_into_its_input(aligned_root):
+    results = dual_results(aligned_root)
+    img = results['img']
+    before = img.copy()
+    hsv = TRANSFORMS.build(
+        dict(
+            type='RGBOnly',
+            transform=dict(type='YOLOXHSVRandomAug', value_delta=80)))
+    np.random.seed(1)
+    out = hsv(results)
+    assert (img == before).all()
+    assert not (out['img'] == before).all()
+
+
+@pytest.mark.parametrize('modality', ['rgb', 'dual'])
+def test_mix_dataset_equals_mmdet_wrapper(aligned_root, modality):
+    """Less copying and loading, same samples as MultiImageMixDataset."""
+    ours = train_dataset(aligned_root, modality)
+    cfg = Config.fromfile(CONFIG).train_dataloader.dataset
+    cfg = dict(copy.deepcopy(cfg), type='MultiImageMixDataset')
+    cfg['dataset'].update(data_root=aligned_root, modality=modality)
+    reference = DATASETS.build(cfg)
+    loads = []
+    load = ours.dataset.pipeline.transforms[0]
+    original = load.transform
+
+    def spy(results):
+        loads.append(results['img_path'])
+        return original(results)
+
+    load.transform = spy
+    for seed in range(3):
+        outs, states = [], []
+        for ds in (ours, reference):
+            random.seed(seed)
+            np.random.seed(seed)
+            outs.append(ds[seed])
+            states.append((random.random(), np.random.rand()))
+        a, b = outs
+        assert set(a['inputs']) == set(b['inputs'])
+        for key in a['inputs']:
+            assert (a['inputs'][key] == b['inputs'][key]).all()
+        assert (a['data_samples'].gt_instances.bboxes.tensor ==
+                b['data_samples'].gt_instances.bboxes.tensor).all()
+        # the same random draws were consumed
+        assert states[0] == states[1]
+    # 1 sample + 3 Mosaic + 1 MixUp partner: the partner MixUp inspects
+    # is not loaded twice
+    assert len(loads) == 3 * 5

@@ -8,6 +8,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
+from ..event_cache import EventCacheReader
 from ..fred_data_error import DataProblem, FREDDataError
 from ..image_probe import has_end_marker
 
@@ -41,18 +42,27 @@ class LoadFREDImages(BaseTransform):
         to_float32 (bool): Convert the frames to float32. Defaults to False.
         backend_args (dict, optional): mmengine file backend arguments.
             Defaults to None.
+        event_cache (bool): Read event frames from the event cache (local
+            files only). Defaults to False.
     """
 
     def __init__(self,
                  modality: Optional[str] = None,
                  to_float32: bool = False,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 event_cache: bool = False) -> None:
         if modality is not None and modality not in MODALITIES:
             raise ValueError(f'modality must be one of {MODALITIES}, got '
                              f'{modality!r}')
+        if event_cache and (backend_args or {}).get('backend',
+                                                    'local') != 'local':
+            raise ValueError('event_cache reads local files only, got '
+                             f'backend_args={backend_args}')
         self.modality = modality
         self.to_float32 = to_float32
         self.backend_args = backend_args
+        self.event_cache = event_cache
+        self._cache_reader = EventCacheReader() if event_cache else None
 
     def _load(self, path: str) -> np.ndarray:
         try:
@@ -73,6 +83,13 @@ class LoadFREDImages(BaseTransform):
             ])
         return img.astype(np.float32) if self.to_float32 else img
 
+    def _load_event(self, path: str) -> np.ndarray:
+        if self._cache_reader is not None:
+            img = self._cache_reader.load(path)
+            if img is not None:
+                return img.astype(np.float32) if self.to_float32 else img
+        return self._load(path)
+
     def transform(self, results: dict) -> dict:
         """Load the frames.
 
@@ -87,11 +104,11 @@ class LoadFREDImages(BaseTransform):
             raise ValueError(f'modality must be one of {MODALITIES}, got '
                              f'{modality!r}')
         if modality == 'event':
-            results['img'] = self._load(results['event_path'])
+            results['img'] = self._load_event(results['event_path'])
         else:
             results['img'] = self._load(results['img_path'])
         if modality == 'dual':
-            event = self._load(results['event_path'])
+            event = self._load_event(results['event_path'])
             if event.shape != results['img'].shape:
                 raise FREDDataError([
                     DataProblem(
@@ -109,4 +126,5 @@ class LoadFREDImages(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(modality={self.modality}, '
                 f'to_float32={self.to_float32}, '
-                f'backend_args={self.backend_args})')
+                f'backend_args={self.backend_args}, '
+                f'event_cache={self.event_cache})')
