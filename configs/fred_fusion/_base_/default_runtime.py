@@ -1,0 +1,20 @@
+# FRED runtime: the shared runtime plus mmdet scope, the FRED modules,
+# side-by-side RGB / event drawing (tools/test.py --show-dir) and
+# checkpoints: periodic, best by COCO mAP and last.
+_base_ = '../../_base_/default_runtime.py'
+
+default_scope = 'mmdet'
+custom_imports = dict(
+    imports=['mmfusion', 'projects.fred_fusion.fred_fusion'],
+    allow_failed_imports=False)
+
+default_hooks = dict(
+    checkpoint=dict(
+        interval=10,
+        max_keep_ckpts=3,
+        save_best='coco/bbox_mAP',
+        rule='greater',
+        save_last=True),
+    visualization=dict(type='DualModalDetVisualizationHook'))
+
+visualizer = dict(type='DualModalDetLocalVisualizer')

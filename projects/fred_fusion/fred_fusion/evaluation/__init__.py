@@ -1,0 +1,3 @@
+from .metrics import FREDCocoMetric
+
+__all__ = ['FREDCocoMetric']

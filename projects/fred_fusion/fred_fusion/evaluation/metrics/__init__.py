@@ -1,0 +1,3 @@
+from .fred_coco_metric import FREDCocoMetric
+
+__all__ = ['FREDCocoMetric']

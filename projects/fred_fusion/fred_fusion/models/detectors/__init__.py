@@ -1,0 +1,3 @@
+from .dual_stream_yolox import DualStreamYOLOX
+
+__all__ = ['DualStreamYOLOX']

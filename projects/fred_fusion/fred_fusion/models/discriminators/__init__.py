@@ -1,0 +1,3 @@
+from .pair_discriminator import PairDiscriminator
+
+__all__ = ['PairDiscriminator']

@@ -1,0 +1,3 @@
+from .fusion_neck import FusionNeck
+
+__all__ = ['FusionNeck']

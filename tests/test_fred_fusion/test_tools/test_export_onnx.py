@@ -1,0 +1,101 @@
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
+CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
+                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+TOOL = osp.join(REPO, 'tools', 'deployment', 'export_onnx.py')
+TOLERANCE = 1e-3
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('export_onnx', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return _load_tool()
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory, tool):
+    cfg = Config.fromfile(CONFIG)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    from mmengine.utils import import_modules_from_strings
+    import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+    return path
+
+
+def test_onnx_matches_pytorch(tool, checkpoint, tmp_path, capsys):
+    out = str(tmp_path / 'dual.onnx')
+    ret = tool.main([
+        CONFIG, checkpoint, '--out', out, '--shape', '64', '96',
+        '--batch-size', '2', '--atol',
+        str(TOLERANCE)
+    ])
+    printed = capsys.readouterr().out
+    assert ret == 0, printed
+    assert osp.isfile(out)
+    assert 'max abs difference onnxruntime vs PyTorch, bboxes' in printed
+    assert 'OK: within tolerance' in printed
+
+    import onnx
+    graph = onnx.load(out).graph
+    assert [i.name for i in graph.input] == ['rgb', 'event']
+    assert [o.name for o in graph.output] == ['bboxes', 'scores']
+
+
+def test_onnx_fails_above_tolerance(tool, checkpoint, tmp_path, capsys):
+    ret = tool.main([
+        CONFIG, checkpoint, '--out',
+        str(tmp_path / 'x.onnx'), '--shape', '64', '64', '--atol', '-1'
+    ])
+    assert ret == 1
+    assert 'FAILED' in capsys.readouterr().out
+
+
+def test_shape_must_fit_strides(tool, checkpoint, tmp_path):
+    model = tool.build_detector(CONFIG, checkpoint)
+    with pytest.raises(ValueError, match='multiples of 32'):
+        tool.export(model, str(tmp_path / 'x.onnx'), (60, 96))
+
+
+def test_deploy_graph_agrees_with_model_predict(tool, checkpoint):
+    """The exported computation (own normalisation and decoding) gives the
+    scores of the model's own predict path."""
+    model = tool.build_detector(CONFIG, checkpoint,
+                                dict(model=dict(test_cfg=dict(score_thr=0.0))))
+    gen = torch.Generator().manual_seed(1)
+    frames = [
+        torch.randint(0, 256, (3, 64, 96), dtype=torch.uint8, generator=gen)
+        for _ in range(2)
+    ]
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(64, 96), ori_shape=(64, 96), scale_factor=(1., 1.)))
+    with torch.no_grad():
+        pred = model.test_step(
+            dict(
+                inputs=dict(rgb=[frames[0]], event=[frames[1]]),
+                data_samples=[sample]))[0].pred_instances
+        bboxes, scores = tool.DeployDetector(model)(frames[0][None].float(),
+                                                    frames[1][None].float())
+    assert bboxes.shape[:2] == scores.shape[:2] and scores.shape[2] == 5
+    top = scores[0].max(1).values.argmax()
+    torch.testing.assert_close(scores[0, top].max(), pred.scores.max())
+    torch.testing.assert_close(bboxes[0, top], pred.bboxes[0])
