@@ -41,8 +41,10 @@ model = dict(
         mode='concat',
         compression_ratio=0.5),
     neck=dict(type='YOLOXPAFPN', out_channels=neck_channels, num_csp_blocks=1),
+    # YOLOXHead with SimOTA assigned for the whole batch at once: the same
+    # losses and assignments, without the per-image Python loop
     bbox_head=dict(
-        type='YOLOXHead',
+        type='BatchedYOLOXHead',
         num_classes=5,
         in_channels=neck_channels,
         feat_channels=neck_channels),
