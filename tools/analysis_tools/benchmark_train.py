@@ -153,13 +153,19 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
 
     if args.mode == 'train':
         model.train()
-        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        optim_cfg = cfg.optim_wrapper.copy()
+        use_scaler = args.amp and device_type == 'cuda'
+        if use_scaler:  # as tools/train.py --amp: fp16 with loss scaling
+            optim_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
+        optim_wrapper = build_optim_wrapper(model, optim_cfg)
 
         def step():
             data = model.data_preprocessor(batch, True)
             if args.channels_last:
                 data = to_channels_last(data)
-            with torch.autocast(device_type, amp_dtype, enabled=args.amp):
+            with optim_wrapper.optim_context(model), torch.autocast(
+                    device_type, amp_dtype, enabled=args.amp
+                    and not use_scaler):
                 losses = model._run_forward(data, mode='loss')
                 loss, _ = model.parse_losses(losses)
             optim_wrapper.update_params(loss)
