@@ -157,6 +157,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         pred = result.pred_instances.cpu()
         pred = pred[pred.scores >= args.score_thr]
         pred = pred[pred.scores.argsort(descending=True)[:args.max_dets]]
+        # boxes are reported inside the frame they were found in
+        height, width = result.ori_shape
+        pred.bboxes[:, 0::2] = pred.bboxes[:, 0::2].clamp(0, width)
+        pred.bboxes[:, 1::2] = pred.bboxes[:, 1::2].clamp(0, height)
         result.pred_instances = pred
         detections = [
             dict(

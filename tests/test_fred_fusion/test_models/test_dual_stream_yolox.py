@@ -292,3 +292,19 @@ def test_multiscale_batch_augment_keeps_modalities_aligned():
     # boxes follow the resize: x scale 32 / 96, y scale 32 / 64
     torch.testing.assert_close(sample.gt_instances.bboxes,
                                torch.tensor([[10 / 3, 6., 40 / 3, 15.]]))
+
+
+def test_channels_last_same_losses_and_layout():
+    torch.manual_seed(0)
+    ref = build()
+    fast = build(channels_last=True)
+    fast.load_state_dict(ref.state_dict())
+    conv = fast.backbone_of('rgb').stem.conv.conv
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    data = batch()
+    expected = train_losses(ref, data)
+    got = train_losses(fast, data)
+    for key, value in expected.items():
+        torch.testing.assert_close(got[key], value, rtol=1e-4, atol=1e-5)
+    sum(v for k, v in got.items() if 'loss' in k).backward()
+    assert conv.weight.grad is not None
