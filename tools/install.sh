@@ -50,9 +50,9 @@ if has mmcv.ops "m is not None" && has mmcv "m.__version__ == '$MMCV_VERSION'"; 
 else
     if "$VPY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
         export FORCE_CUDA=1
-        echo "[install] building mmcv $MMCV_VERSION with CUDA ops"
+        echo "[install] mmcv $MMCV_VERSION with CUDA ops (built from source unless pip has the wheel cached)"
     else
-        echo "[install] building mmcv $MMCV_VERSION with CPU ops (about 9 min on 2 cores; cached afterwards)"
+        echo "[install] mmcv $MMCV_VERSION with CPU ops (a source build takes about 9 min on 2 cores; pip reuses a cached wheel)"
     fi
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
         $PIP install -q --no-build-isolation "mmcv==$MMCV_VERSION"
