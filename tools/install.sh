@@ -48,14 +48,17 @@ $PIP install -q -r requirements/build.txt
 if has mmcv.ops "m is not None" && has mmcv "m.__version__ == '$MMCV_VERSION'"; then
     echo "[install] keeping mmcv $MMCV_VERSION (with ops)"
 else
+    CACHE_OPT=""
     if "$VPY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
         export FORCE_CUDA=1
-        echo "[install] mmcv $MMCV_VERSION with CUDA ops (built from source unless pip has the wheel cached)"
+        # pip's wheel cache does not tell CPU-only from CUDA builds
+        CACHE_OPT="--no-cache-dir"
+        echo "[install] building mmcv $MMCV_VERSION with CUDA ops"
     else
         echo "[install] mmcv $MMCV_VERSION with CPU ops (a source build takes about 9 min on 2 cores; pip reuses a cached wheel)"
     fi
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-        $PIP install -q --no-build-isolation "mmcv==$MMCV_VERSION"
+        $PIP install -q --no-build-isolation $CACHE_OPT "mmcv==$MMCV_VERSION"
 fi
 
 $PIP install -q -r requirements/runtime.txt -r requirements/tests.txt
