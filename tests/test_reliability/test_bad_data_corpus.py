@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Bad-data corpus: broken copies of the tiny samples, one fault each.
 
 Every case copies the clean tiny sample of its project (FRED or KITTI

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Throughput of the FRED training pipeline, RGB-only versus dual.
 
 Example::

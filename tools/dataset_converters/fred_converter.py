@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Pair FRED RGB and event frames and write fusion annotation files.
 
 Example::

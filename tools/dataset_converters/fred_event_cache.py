@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Build the lossless sparse cache of the FRED event frames.
 
 Example::

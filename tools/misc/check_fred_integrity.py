@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Check a FRED folder for missing, corrupt and malformed files.
 
 Example::

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Writers of small FRED folders in the on-disk layout of the release."""
 import importlib.util
 import os

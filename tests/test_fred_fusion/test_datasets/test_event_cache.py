@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The lossless event frame cache, its tool and its use in the loader."""
 import glob
 import io

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """FusionStatsHook with the real Runner and real FREDDataset objects read
 from small fusion annotation files."""
 import csv

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .event_cache import (EventCacheReader, cache_sequence, decode_event_frame,
                           encode_event_frame)
 from .fred_annotation import CLASS_MODES, FREDBox, parse_coordinates

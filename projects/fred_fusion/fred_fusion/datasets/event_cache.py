@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Lossless sparse cache of FRED event frames.
 
 FRED event frames are PNGs of at most three colours: a background and the

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Parser of FRED ``coordinates.txt`` / ``coordinates_rgb.txt`` files."""
 import math
 from collections import Counter

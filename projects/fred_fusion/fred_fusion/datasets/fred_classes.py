@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Class names of the FRED (Florence RGB-Event Drone) dataset."""
 from typing import Tuple
 

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Convert FRED sequences into fusion annotation files, split by split."""
 import json
 import os

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Problems found in FRED data and the error that reports them."""
 from typing import NamedTuple, Optional, Sequence
 

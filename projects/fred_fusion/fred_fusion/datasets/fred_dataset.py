@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """FRED RGB + event drone detection dataset."""
 import os.path as osp
 from typing import List, Optional

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Pair the RGB frames of a FRED sequence with event frames and boxes."""
 import bisect
 import os.path as osp

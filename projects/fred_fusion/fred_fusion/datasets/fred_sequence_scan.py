@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Scan and check the files of one FRED sequence folder."""
 import os
 import os.path as osp

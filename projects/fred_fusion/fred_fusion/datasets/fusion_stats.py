@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The one-line fusion summary of a FRED pairing."""
 
 

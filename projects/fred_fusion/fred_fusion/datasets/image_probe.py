@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Read JPEG / PNG sizes from the file headers, without decoding pixels."""
 import os
 import struct

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Multi-image mixing dataset wrapper aware of transform wrappers."""
 import collections.abc
 from typing import Any, Dict, List, Sequence

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Synthetic RGB + event drone sequences in the released FRED layout.
 
 The sample lets every FRED config run without downloading the dataset. It is

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .hooks import FusionStatsHook
 
 __all__ = ['FusionStatsHook']

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .event_augment import EventDropout, EventNoise, EventPolaritySwap
 from .formatting import PackDualModalInputs
 from .loading import LoadFREDImages

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Copies of result dicts that share the image arrays."""
 import copy
 from typing import Iterator, Sequence

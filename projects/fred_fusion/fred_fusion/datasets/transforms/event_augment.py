@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Augmentations of polarity-coded event frames."""
 from typing import Optional, Sequence
 

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Packing of RGB + event samples for the detector."""
 import numpy as np
 import torch

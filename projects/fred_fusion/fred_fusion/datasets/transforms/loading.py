@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Loading of the RGB and event frames of a FRED sample."""
 from typing import Optional
 

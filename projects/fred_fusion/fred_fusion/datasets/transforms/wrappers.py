@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Wrappers that apply stock mmdet transforms to RGB + event samples."""
 import copy
 import random

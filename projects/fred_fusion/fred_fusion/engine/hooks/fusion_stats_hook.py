@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Logging the RGB-event pairing statistics of the FRED datasets."""
 import os.path as osp
 from typing import List, Optional, Union
