@@ -4,7 +4,7 @@ Every reader raises :class:`KittiFormatError` naming the file and the line
 of the first problem, never a bare numpy error.
 """
 import os.path as osp
-from typing import Dict
+from typing import Dict, List
 
 import numpy as np
 
@@ -13,11 +13,29 @@ class KittiFormatError(ValueError):
     """A KITTI file is missing or malformed; the message names it."""
 
 
-def _read_lines(path: str):
+def read_lines(path: str) -> List[str]:
+    """Lines of a text file; a missing file is a :class:`KittiFormatError`.
+    """
     if not osp.isfile(path):
         raise KittiFormatError(f'{path}: file not found')
     with open(path) as f:
         return f.read().splitlines()
+
+
+def parse_floats(path: str, lineno: int, text: str, line: str) -> np.ndarray:
+    """Parse the whitespace-separated numbers of ``text`` (part of ``line``).
+
+    Returns:
+        np.ndarray: The values, float64 of shape (N, ).
+
+    Raises:
+        KittiFormatError: ``path:lineno: not a number in 'line'``.
+    """
+    try:
+        return np.array([float(v) for v in text.split()])
+    except ValueError:
+        raise KittiFormatError(
+            f'{path}:{lineno}: not a number in {line!r}') from None
 
 
 def load_poses(path: str) -> np.ndarray:
@@ -30,18 +48,14 @@ def load_poses(path: str) -> np.ndarray:
         np.ndarray: Poses of shape (N, 4, 4), float64.
     """
     poses = []
-    for lineno, line in enumerate(_read_lines(path), 1):
+    for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         fields = line.split()
         if len(fields) != 12:
             raise KittiFormatError(
                 f'{path}:{lineno}: expected 12 values, got {len(fields)}')
-        try:
-            values = np.array([float(v) for v in fields])
-        except ValueError:
-            raise KittiFormatError(
-                f'{path}:{lineno}: not a number in {line!r}') from None
+        values = parse_floats(path, lineno, line, line)
         if not np.all(np.isfinite(values)):
             raise KittiFormatError(f'{path}:{lineno}: NaN or inf in pose')
         T = np.eye(4)
@@ -67,7 +81,7 @@ def load_times(path: str) -> np.ndarray:
         np.ndarray: Times of shape (N,), float64.
     """
     times = []
-    for lineno, line in enumerate(_read_lines(path), 1):
+    for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         try:
@@ -95,17 +109,13 @@ def load_calib(path: str) -> Dict[str, np.ndarray]:
         (4, 4) float64 arrays.
     """
     calib = {}
-    for lineno, line in enumerate(_read_lines(path), 1):
+    for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         key, sep, rest = line.partition(':')
         if not sep:
             raise KittiFormatError(f'{path}:{lineno}: expected "KEY: values"')
-        try:
-            values = np.array([float(v) for v in rest.split()])
-        except ValueError:
-            raise KittiFormatError(
-                f'{path}:{lineno}: not a number in {line!r}') from None
+        values = parse_floats(path, lineno, rest, line)
         if values.size != 12:
             raise KittiFormatError(
                 f'{path}:{lineno}: {key.strip()} needs 12 values, got '

@@ -25,7 +25,7 @@ from typing import Dict, Sequence, Union
 
 import numpy as np
 
-from .kitti_io import KittiFormatError
+from .kitti_io import KittiFormatError, parse_floats, read_lines
 
 OXTS_FIELDS = ('lat', 'lon', 'alt', 'roll', 'pitch', 'yaw', 'vn', 've', 'vf',
                'vl', 'vu', 'ax', 'ay', 'az', 'af', 'al', 'au', 'wx', 'wy',
@@ -71,24 +71,13 @@ _TIMESTAMP = re.compile(
     r'^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?$')
 
 
-def _read_lines(path: str):
-    if not osp.isfile(path):
-        raise KittiFormatError(f'{path}: file not found')
-    with open(path) as f:
-        return f.read().splitlines()
-
-
 def _parse_packet(path: str, lineno: int, line: str) -> np.ndarray:
     fields = line.split()
     if len(fields) != len(OXTS_FIELDS):
         raise KittiFormatError(
             f'{path}:{lineno}: expected {len(OXTS_FIELDS)} OXTS values, '
             f'got {len(fields)}')
-    try:
-        values = np.array([float(v) for v in fields])
-    except ValueError:
-        raise KittiFormatError(
-            f'{path}:{lineno}: not a number in {line!r}') from None
+    values = parse_floats(path, lineno, line, line)
     if not np.all(np.isfinite(values)):
         bad = OXTS_FIELDS[int(np.argmin(np.isfinite(values)))]
         raise KittiFormatError(f'{path}:{lineno}: NaN or inf in {bad!r}')
@@ -141,7 +130,7 @@ def load_oxts_packets(path: str) -> np.ndarray:
     if osp.isdir(path):
         packets = []
         for file in list_oxts_files(path):
-            lines = [(n, s) for n, s in enumerate(_read_lines(file), 1)
+            lines = [(n, s) for n, s in enumerate(read_lines(file), 1)
                      if s.strip()]
             if len(lines) != 1:
                 raise KittiFormatError(
@@ -151,7 +140,7 @@ def load_oxts_packets(path: str) -> np.ndarray:
         return np.stack(packets)
     packets = [
         _parse_packet(path, lineno, line)
-        for lineno, line in enumerate(_read_lines(path), 1) if line.strip()
+        for lineno, line in enumerate(read_lines(path), 1) if line.strip()
     ]
     if not packets:
         raise KittiFormatError(f'{path}: no OXTS packets')
@@ -175,7 +164,7 @@ def load_oxts_timestamps(path: str) -> np.ndarray:
     if osp.isdir(path):
         path = osp.join(path, 'timestamps.txt')
     times = []
-    for lineno, line in enumerate(_read_lines(path), 1):
+    for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         m = _TIMESTAMP.match(line.strip())
@@ -292,7 +281,7 @@ def load_raw_calib(path: str) -> Dict[str, Union[np.ndarray, str]]:
         a str.
     """
     calib = {}
-    for lineno, line in enumerate(_read_lines(path), 1):
+    for lineno, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         key, sep, rest = line.partition(':')
@@ -302,11 +291,7 @@ def load_raw_calib(path: str) -> Dict[str, Union[np.ndarray, str]]:
         if key == 'calib_time':
             calib[key] = rest.strip()
             continue
-        try:
-            values = np.array([float(v) for v in rest.split()])
-        except ValueError:
-            raise KittiFormatError(
-                f'{path}:{lineno}: not a number in {line!r}') from None
+        values = parse_floats(path, lineno, rest, line)
         if not np.all(np.isfinite(values)):
             raise KittiFormatError(f'{path}:{lineno}: NaN or inf in {key}')
         calib[key] = values
