@@ -7,6 +7,14 @@ the same machine in the same run. A training step is what mmengine's
 and optimizer step. Timings are taken after warm-up iterations, with the
 device synchronised around the timed loop.
 
+With ``--launcher pytorch`` the script runs as one process per GPU under
+``torchrun``: every rank builds the model, wraps it in mmengine's
+``MMDistributedDataParallel`` (as mmengine's ``Runner`` does) and times
+``train_step`` (preprocessing, forward, loss, backward with the gradient
+all-reduce, optimizer step) on its own synthetic batch. ``--batch-size`` is
+per GPU; ``step_s`` is the slowest rank's and ``images_per_s`` counts the
+images of all ranks. Only training is timed in this mode.
+
 Examples::
 
     # stock single-stream YOLOX-s vs. this project's dual model on one GPU
@@ -18,17 +26,35 @@ Examples::
     # inference latency, batch 1
     python tools/analysis_tools/benchmark_train.py CFG --mode infer \\
         --batch-size 1
+
+    # data-parallel training on 2 GPUs, batch 32 per GPU
+    torchrun --nproc_per_node=2 tools/analysis_tools/benchmark_train.py \\
+        CFG --batch-size 32 --img-size 640 --amp --out bench_2gpu.json \\
+        --launcher pytorch
+
+    # the same on 1 GPU (same code path, DDP over one process); the
+    # scaling ratio is images_per_s of the 2-GPU run / that of this one
+    # (the img/s columns; 2.0 is linear scaling)
+    torchrun --nproc_per_node=1 tools/analysis_tools/benchmark_train.py \\
+        CFG --batch-size 32 --img-size 640 --amp --out bench_1gpu.json \\
+        --launcher pytorch
 """
 import argparse
+import contextlib
 import json
+import math
+import os
 import time
 from typing import Dict, List, Optional
 
 import torch
+import torch.distributed as torch_dist
 from mmdet.structures import DetDataSample
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import all_gather_object, barrier, get_dist_info, init_dist
 from mmengine.hub import get_config
+from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import InstanceData
@@ -39,8 +65,13 @@ import mmfusion  # noqa: F401
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+', help='config files')
-    parser.add_argument('--mode', choices=['train', 'infer'], default='train')
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument(
+        '--mode',
+        choices=['train', 'infer'],
+        default='train',
+        help='infer is not supported with --launcher pytorch')
+    parser.add_argument(
+        '--batch-size', type=int, default=8, help='images per GPU (process)')
     parser.add_argument(
         '--img-size', type=int, nargs='+', default=[640], help='H [W]')
     parser.add_argument('--warmup', type=int, default=5)
@@ -51,15 +82,70 @@ def parse_args() -> argparse.Namespace:
         '--amp', action='store_true', help='fp16 autocast (bf16 on CPU)')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--seed', type=int, default=0)
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='with --launcher pytorch, "cuda" means cuda:LOCAL_RANK')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the synthetic batch (seed + rank on each rank)')
     parser.add_argument('--out', help='write the results as JSON')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='overrides applied to every config')
-    return parser.parse_args()
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch'],
+        default='none',
+        help='pytorch: one process per GPU under torchrun, data-parallel '
+        'training (MMDistributedDataParallel); training mode only')
+    parser.add_argument(
+        '--backend',
+        help='torch.distributed backend for --launcher pytorch; defaults '
+        'to nccl on CUDA and gloo on CPU')
+    args = parser.parse_args()
+    if args.launcher != 'none' and args.mode != 'train':
+        parser.error('--mode infer is not supported with --launcher '
+                     f'{args.launcher}: run it in a single process '
+                     '(--launcher none)')
+    if args.backend is None:
+        args.backend = 'nccl' if args.device.startswith('cuda') else 'gloo'
+    return args
+
+
+def setup_distributed(args: argparse.Namespace) -> None:
+    """Join the process group started by torchrun and pick this rank's
+    device (``cuda:LOCAL_RANK`` on GPUs)."""
+    if torch.cuda.is_available():
+        init_dist(args.launcher, backend=args.backend)
+    else:
+        # mmengine's init_dist pins a CUDA device, which a machine without
+        # one cannot do; join the group torchrun describes directly
+        torch_dist.init_process_group(backend=args.backend)
+    if args.device.startswith('cuda'):
+        args.device = f'cuda:{os.environ["LOCAL_RANK"]}'
+        torch.cuda.set_device(args.device)
+
+
+def wrap_ddp(model: torch.nn.Module, cfg: Config,
+             device: str) -> MMDistributedDataParallel:
+    """Wrap ``model`` for data-parallel training as mmengine's ``Runner``
+    does by default."""
+    wrapper_cfg = cfg.get('model_wrapper_cfg')
+    if wrapper_cfg is None:
+        find_unused_parameters = cfg.get('find_unused_parameters', False)
+    else:
+        find_unused_parameters = wrapper_cfg.get('find_unused_parameters',
+                                                 False)
+    return MMDistributedDataParallel(
+        module=model,
+        device_ids=[torch.device(device).index]
+        if device.startswith('cuda') else None,
+        broadcast_buffers=False,
+        find_unused_parameters=find_unused_parameters)
 
 
 def modalities_of(cfg: Config) -> Optional[List[str]]:
@@ -130,8 +216,22 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def wait_for_all(device: str) -> None:
+    """Finish the queued device work, then line up all ranks (the barrier
+    does nothing in a single process)."""
+    synchronize(device)
+    barrier()
+    synchronize(device)
+
+
 def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
-    """Build one config's model and time it on a synthetic batch."""
+    """Build one config's model and time it on a synthetic batch.
+
+    Under a launcher every rank calls this; the returned record (step time
+    of the slowest rank, images per second of all ranks together, largest
+    peak memory) is the same on every rank.
+    """
+    rank, world_size = get_dist_info()
     # 'mmdet::yolox/...' names a config shipped with an installed package
     cfg = get_config(config) if '::' in config else Config.fromfile(config)
     if args.cfg_options:
@@ -144,7 +244,7 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
         model = model.to(memory_format=torch.channels_last)
     height, width = (args.img_size * 2)[:2]
     num_classes = cfg.model.bbox_head.num_classes
-    gen = torch.Generator().manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed + rank)
     batch = synthetic_batch(cfg, args.batch_size, height, width, args.num_gts,
                             num_classes, gen)
     amp_dtype = torch.float16 if args.device.startswith('cuda') \
@@ -158,17 +258,44 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
         if use_scaler:  # as tools/train.py --amp: fp16 with loss scaling
             optim_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
         optim_wrapper = build_optim_wrapper(model, optim_cfg)
+        cpu_autocast = args.amp and not use_scaler
 
-        def step():
-            data = model.data_preprocessor(batch, True)
-            if args.channels_last:
-                data = to_channels_last(data)
-            with optim_wrapper.optim_context(model), torch.autocast(
-                    device_type, amp_dtype, enabled=args.amp
-                    and not use_scaler):
-                losses = model._run_forward(data, mode='loss')
-                loss, _ = model.parse_losses(losses)
-            optim_wrapper.update_params(loss)
+        def autocast():
+            # AmpOptimWrapper.optim_context already autocasts to fp16; an
+            # inner ``torch.autocast(enabled=False)`` would switch that off
+            # and run the step in fp32, so no context unless it is needed.
+            return torch.autocast(device_type, amp_dtype) \
+                if cpu_autocast else contextlib.nullcontext()
+
+        if args.launcher == 'none':
+
+            def step():
+                data = model.data_preprocessor(batch, True)
+                if args.channels_last:
+                    data = to_channels_last(data)
+                with optim_wrapper.optim_context(model), autocast():
+                    losses = model._run_forward(data, mode='loss')
+                    loss, _ = model.parse_losses(losses)
+                optim_wrapper.update_params(loss)
+        else:
+            ddp = wrap_ddp(model, cfg, args.device)
+            if not (args.channels_last or cpu_autocast):
+
+                def step():
+                    ddp.train_step(batch, optim_wrapper)
+            else:
+
+                def step():
+                    # MMDistributedDataParallel.train_step with the
+                    # channels_last conversion and CPU autocast above
+                    with optim_wrapper.optim_context(ddp):
+                        data = ddp.module.data_preprocessor(batch, True)
+                        if args.channels_last:
+                            data = to_channels_last(data)
+                        with autocast():
+                            losses = ddp._run_forward(data, mode='loss')
+                    loss, _ = ddp.module.parse_losses(losses)
+                    optim_wrapper.update_params(loss)
     else:
         model.eval()
 
@@ -182,41 +309,54 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
 
     for _ in range(args.warmup):
         step()
-    synchronize(args.device)
+    wait_for_all(args.device)
     if device_type == 'cuda':
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     for _ in range(args.iters):
         step()
-    synchronize(args.device)
+    wait_for_all(args.device)
     seconds = (time.perf_counter() - start) / args.iters
+    peak_mem = (
+        torch.cuda.max_memory_allocated() /
+        2**30 if device_type == 'cuda' else float('nan'))
+    per_rank = all_gather_object((seconds, peak_mem))
+    seconds = max(s for s, _ in per_rank)
+    peak_mems = [m for _, m in per_rank if not math.isnan(m)]
     result = dict(
         config=config,
         mode=args.mode,
+        world_size=world_size,
         batch_size=args.batch_size,
         img_size=[height, width],
         step_s=seconds,
-        images_per_s=args.batch_size / seconds,
-        peak_mem_gib=(torch.cuda.max_memory_allocated() /
-                      2**30 if device_type == 'cuda' else float('nan')))
+        images_per_s=world_size * args.batch_size / seconds,
+        peak_mem_gib=max(peak_mems) if peak_mems else float('nan'))
     return result
 
 
 def main() -> None:
     args = parse_args()
+    if args.launcher != 'none':
+        setup_distributed(args)
+    rank, world_size = get_dist_info()
     results = []
     for config in args.configs:
         results.append(benchmark(config, args))
         if args.device.startswith('cuda'):
             torch.cuda.empty_cache()  # the next config starts clean
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+    if rank != 0:
+        return
     base = results[0]['images_per_s']
-    print(f'\n{"config":60s} {"step (s)":>9s} {"img/s":>8s} '
+    print(f'\n{"config":60s} {"world":>5s} {"step (s)":>9s} {"img/s":>8s} '
           f'{"x first":>8s} {"peak GiB":>9s}')
     for r in results:
         r['ratio_to_first'] = r['images_per_s'] / base
-        print(f'{r["config"][-60:]:60s} {r["step_s"]:9.4f} '
-              f'{r["images_per_s"]:8.1f} {r["ratio_to_first"]:8.2f} '
-              f'{r["peak_mem_gib"]:9.2f}')
+        print(f'{r["config"][-60:]:60s} {r["world_size"]:5d} '
+              f'{r["step_s"]:9.4f} {r["images_per_s"]:8.1f} '
+              f'{r["ratio_to_first"]:8.2f} {r["peak_mem_gib"]:9.2f}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(
@@ -224,12 +364,14 @@ def main() -> None:
                     device=(torch.cuda.get_device_name()
                             if args.device.startswith('cuda') else 'cpu'),
                     torch=torch.__version__,
+                    world_size=world_size,
                     settings=dict(
                         amp=args.amp,
                         channels_last=args.channels_last,
                         warmup=args.warmup,
                         iters=args.iters,
-                        num_gts=args.num_gts),
+                        num_gts=args.num_gts,
+                        launcher=args.launcher),
                     results=results),
                 f,
                 indent=2)
