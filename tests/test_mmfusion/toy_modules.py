@@ -21,6 +21,8 @@ environment variable ``TOY_KILL`` is set, as ``<where>:<n>``:
 import os
 import random
 import signal
+import socket
+import uuid
 from typing import Dict, List, Optional, Union
 
 import numpy as np
@@ -189,3 +191,85 @@ def toy_config(work_dir: str, max_epochs: int = 5) -> Config:
     cfg.experiment_name = os.path.basename(os.path.normpath(work_dir))
     cfg.train_cfg.max_epochs = max_epochs
     return cfg
+
+
+@DATASETS.register_module()
+class ToyRegressionDataset(Dataset):
+    """Fixed random 4-d points with a regression target (their sum + 1).
+
+    Args:
+        num_samples (int): Dataset length. Defaults to 24.
+    """
+
+    def __init__(self, num_samples: int = 24) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.x = torch.randn(num_samples, 4, generator=gen)
+        self.y = self.x.sum(1, keepdim=True) + 1.
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, idx: int) -> dict:
+        return dict(inputs=self.x[idx], targets=self.y[idx])
+
+
+@MODELS.register_module()
+class ToyBackboneHeadModel(BaseModel):
+    """``backbone`` (Linear + BatchNorm) and ``head``, as in a detector, for
+    freezing and distributed tests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Sequential(
+            nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8))
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, inputs, targets, mode: str = 'tensor'):
+        out = self.head(F.relu(self.backbone(inputs)))
+        if mode == 'loss':
+            return dict(loss=F.mse_loss(out, targets))
+        return out
+
+
+def toy_regression_runner_cfg(work_dir: str, max_epochs: int,
+                              **fields) -> dict:
+    """Runner config of :class:`ToyBackboneHeadModel` on
+    :class:`ToyRegressionDataset` (batch 6, SGD lr 0.1, seed 0); ``fields``
+    add or replace top-level fields."""
+    cfg = dict(
+        model=dict(type='ToyBackboneHeadModel'),
+        work_dir=work_dir,
+        experiment_name=uuid.uuid4().hex,
+        train_dataloader=dict(
+            batch_size=6,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(type='ToyRegressionDataset')),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+        randomness=dict(seed=0),
+        default_scope='mmengine')
+    cfg.update(fields)
+    return cfg
+
+
+def free_port() -> int:
+    """A free TCP port on localhost for a process group."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def init_gloo_process_group(rank: int, world_size: int, port: int) -> None:
+    """Join a CPU (gloo) process group on localhost as ``rank``, with the
+    environment mmengine's ``launcher='pytorch'`` reads, one thread."""
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size))
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group(
+        'gloo', rank=rank, world_size=world_size)

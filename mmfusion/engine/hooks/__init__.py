@@ -2,8 +2,9 @@ from .csv_logger_hook import EpochCSVLoggerHook
 from .epoch_record_hook import EpochRecordHook
 from .freeze_schedule_hook import FreezeScheduleHook
 from .loss_plot_hook import LossPlotHook
+from .param_sync_check_hook import ParamSyncCheckHook
 
 __all__ = [
     'EpochRecordHook', 'EpochCSVLoggerHook', 'FreezeScheduleHook',
-    'LossPlotHook'
+    'LossPlotHook', 'ParamSyncCheckHook'
 ]

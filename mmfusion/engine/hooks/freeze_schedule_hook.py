@@ -5,13 +5,14 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import HOOKS, MODEL_WRAPPERS, PARAM_SCHEDULERS
 from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.runner import _SlicedDataset
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
+
+from .module_utils import named_submodules, unwrap_model
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 
@@ -29,10 +30,6 @@ class _ByReference:
 
     def __deepcopy__(self, memo):
         return self.obj
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if is_model_wrapper(model) else model
 
 
 def _batch_size(dataloader: DataLoader) -> Optional[int]:
@@ -193,7 +190,7 @@ class FreezeScheduleHook(Hook):
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             raise TypeError('FreezeScheduleHook needs an EpochBasedTrainLoop,'
                             f' got {type(runner.train_loop).__name__}')
-        modules = self._resolve(_unwrap(runner.model))
+        modules = self._resolve(unwrap_model(runner.model))
         # Parameters a config froze on purpose stay frozen in stage 2.
         seen = set()
         self._params = []
@@ -272,14 +269,9 @@ class FreezeScheduleHook(Hook):
         return epoch < self.freeze_epochs
 
     def _resolve(self, model: nn.Module) -> List[nn.Module]:
-        named = dict(model.named_modules())
-        missing = [name for name in self.modules if name not in named]
-        if missing:
-            top = [name for name, _ in model.named_children()]
-            raise KeyError(
-                f'FreezeScheduleHook: {type(model).__name__} has no module '
-                f'named {missing}; its top-level modules are {top}')
-        return [named[name] for name in self.modules]
+        return list(
+            named_submodules(model, self.modules,
+                             'FreezeScheduleHook').values())
 
     def _apply(self, runner, frozen: bool, force: bool = False) -> None:
         """Put the run into stage 1 (``frozen``) or stage 2."""

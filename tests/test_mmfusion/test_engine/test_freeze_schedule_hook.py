@@ -1,64 +1,28 @@
 """FreezeScheduleHook with the real mmengine Runner: the two-stage schedule,
 ``--resume`` from either stage, and gradient synchronisation under DDP."""
-import os
 import os.path as osp
-import socket
-import uuid
 from typing import Dict, List
 
 import pytest
 import torch
 import torch.multiprocessing as mp
-import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
-from mmengine.registry import DATASETS, HOOKS, MODELS, OPTIM_WRAPPERS
+from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import mmfusion  # noqa: F401  (registers the hooks)
+# registers ToyRegressionDataset and ToyBackboneHeadModel
+from tests.test_mmfusion.toy_modules import (free_port,
+                                             init_gloo_process_group,
+                                             toy_regression_runner_cfg)
 
-NUM_SAMPLES = 24
 MAX_EPOCHS = 4
 FREEZE_EPOCHS = 2
 LR = 0.1
 UNFREEZE_LR = 0.05
-
-
-@DATASETS.register_module()
-class FreezeToyDataset(Dataset):
-    """Fixed random 4-d points with a regression target."""
-
-    def __init__(self, num_samples: int = NUM_SAMPLES) -> None:
-        gen = torch.Generator().manual_seed(0)
-        self.x = torch.randn(num_samples, 4, generator=gen)
-        self.y = self.x.sum(1, keepdim=True) + 1.
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, idx: int) -> dict:
-        return dict(inputs=self.x[idx], targets=self.y[idx])
-
-
-@MODELS.register_module()
-class FreezeToyModel(BaseModel):
-    """``backbone`` (Linear + BatchNorm) and ``head``, as in a detector."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.backbone = nn.Sequential(
-            nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8))
-        self.head = nn.Linear(8, 1)
-
-    def forward(self, inputs, targets, mode: str = 'tensor'):
-        out = self.head(F.relu(self.backbone(inputs)))
-        if mode == 'loss':
-            return dict(loss=F.mse_loss(out, targets))
-        return out
 
 
 @HOOKS.register_module()
@@ -118,17 +82,9 @@ def _cfg(work_dir: str, **hook_kwargs) -> dict:
         unfreeze_batch_size=4,
         unfreeze_lr=UNFREEZE_LR)
     hook.update(hook_kwargs)
-    return dict(
-        model=dict(type='FreezeToyModel'),
-        work_dir=work_dir,
-        experiment_name=uuid.uuid4().hex,
-        train_dataloader=dict(
-            batch_size=6,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            collate_fn=dict(type='default_collate'),
-            dataset=dict(type='FreezeToyDataset')),
-        train_cfg=dict(by_epoch=True, max_epochs=MAX_EPOCHS),
+    return toy_regression_runner_cfg(
+        work_dir,
+        MAX_EPOCHS,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=LR, momentum=0.9)),
         param_scheduler=[
             dict(
@@ -141,9 +97,7 @@ def _cfg(work_dir: str, **hook_kwargs) -> dict:
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=100),
             checkpoint=dict(type='CheckpointHook', interval=1)),
-        custom_hooks=[hook, dict(type='FreezeRecorderHook')],
-        randomness=dict(seed=0),
-        default_scope='mmengine')
+        custom_hooks=[hook, dict(type='FreezeRecorderHook')])
 
 
 def _recorder(runner) -> FreezeRecorderHook:
@@ -264,15 +218,7 @@ class GradRecordingOptimWrapper(OptimWrapper):
 
 
 def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
-    os.environ.update(
-        MASTER_ADDR='127.0.0.1',
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world_size))
-    torch.set_num_threads(1)
-    torch.distributed.init_process_group(
-        'gloo', rank=rank, world_size=world_size)
+    init_gloo_process_group(rank, world_size, port)
     cfg = _cfg(osp.join(out_dir, 'work'))
     cfg['optim_wrapper']['type'] = 'GradRecordingOptimWrapper'
     cfg['model_wrapper_cfg'] = dict(
@@ -291,12 +237,6 @@ def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     torch.distributed.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_ddp_unfrozen_backbone_gradients_synchronised(tmp_path):
     """Two gloo processes: no backbone gradients while frozen; after the
     switch the backbone gradients are all-reduced (identical on both
@@ -304,7 +244,7 @@ def test_ddp_unfrozen_backbone_gradients_synchronised(tmp_path):
     # Forked workers start in a fraction of the time of spawned ones.
     mp.start_processes(
         _ddp_worker,
-        args=(2, _free_port(), str(tmp_path)),
+        args=(2, free_port(), str(tmp_path)),
         nprocs=2,
         join=True,
         start_method='fork')
