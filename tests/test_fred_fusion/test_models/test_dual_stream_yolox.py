@@ -308,3 +308,24 @@ def test_channels_last_same_losses_and_layout():
         torch.testing.assert_close(got[key], value, rtol=1e-4, atol=1e-5)
     sum(v for k, v in got.items() if 'loss' in k).backward()
     assert conv.weight.grad is not None
+
+
+def test_compile_network_same_losses_and_keys():
+    """Compiled (dynamo tracing, eager kernels to keep the test fast)
+    network parts give the same losses and gradients under the same
+    parameter names."""
+    torch.manual_seed(0)
+    ref = build()
+    fast = build(compile_network=dict(backend='eager'))
+    assert list(fast.state_dict()) == list(ref.state_dict())
+    fast.load_state_dict(ref.state_dict())
+    data = batch()
+    expected = train_losses(ref, data)
+    got = train_losses(fast, data)
+    for key, value in expected.items():
+        torch.testing.assert_close(got[key], value, rtol=1e-5, atol=1e-6)
+    sum(v for k, v in expected.items() if 'loss' in k).backward()
+    sum(v for k, v in got.items() if 'loss' in k).backward()
+    ref_grad = ref.backbone_of('event').stem.conv.conv.weight.grad
+    got_grad = fast.backbone_of('event').stem.conv.conv.weight.grad
+    torch.testing.assert_close(got_grad, ref_grad, rtol=1e-4, atol=1e-6)
