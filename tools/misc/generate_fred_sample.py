@@ -39,6 +39,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--num-frames', type=int, help='override the RGB frames a sequence')
     parser.add_argument(
+        '--num-test',
+        type=int,
+        help='override how many of the sequences form the test split')
+    parser.add_argument(
         '--img-size',
         type=int,
         nargs=2,
@@ -94,6 +98,8 @@ def main() -> None:
         overrides['num_sequences'] = args.num_sequences
     if args.num_frames is not None:
         overrides['num_frames'] = args.num_frames
+    if args.num_test is not None:
+        overrides['num_test'] = args.num_test
     if args.img_size is not None:
         overrides['img_size'] = list(args.img_size)
 

@@ -337,3 +337,23 @@ def test_cli_is_idempotent(tmp_path):
     assert second.returncode == 0, second.stderr
     assert 'nothing to do' in second.stdout
     assert os.stat(stamp).st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize('num_sequences,num_test', [(12, 4), (48, 12), (40, 8),
+                                                    (20, 10)])
+def test_every_split_holds_every_class(num_sequences, num_test):
+    """Train and test both see all five classes, whatever the split sizes
+    (a split whose sequences recur with the period of the class cycle must
+    not get a single class)."""
+    manifest = build_fred_manifest(
+        'demo',
+        1,
+        num_sequences=num_sequences,
+        num_test=num_test,
+        num_frames=8)
+    for split in ('train', 'test'):
+        labels = set()
+        for seq in manifest['splits'][split]:
+            for frame in manifest['sequences'][seq]['rgb_frames']:
+                labels.update(frame['labels'])
+        assert labels == set(range(len(FRED_CLASSES))), (split, labels)

@@ -328,13 +328,18 @@ def _plan(cfg: dict, seed: int) -> Tuple[List[_Sequence], dict]:
     """Draw timing and drone tracks of every sequence, and the splits."""
     num = cfg['num_sequences']
     test_idx = set(_split_ids(num, cfg['num_test']))
-    # Every class appears equally often: drones take classes from a cycle.
+    # Every class appears equally often in each split: the drones of a
+    # split take their classes from a cycle of their own (one cycle over
+    # all drones can hand a whole split a single class when the split's
+    # sequences recur with the period of the cycle). The test cycle starts
+    # three classes later, so that tiny samples, with fewer than five
+    # drones a split, still hold every class between their splits.
     class_cycle = np.random.default_rng([seed, 0]).permutation(5).tolist()
     fps_step_us = 1e6 / RGB_FPS
     jitter_us = int(cfg['rgb_jitter_ms'] * 1000)
     duration = cfg['num_frames'] / RGB_FPS
     counts = {'train': 0, 'test': 0, 'normal': 0}
-    num_drones = 0
+    num_drones = {'train': 0, 'test': 3}
     sequences = []
     for index in range(num):
         rng = np.random.default_rng([seed, 1, index])
@@ -378,8 +383,8 @@ def _plan(cfg: dict, seed: int) -> Tuple[List[_Sequence], dict]:
             counts['normal'] += 1
         drones = []
         for track_id, mode in enumerate(modes, start=1):
-            label = class_cycle[num_drones % 5]
-            num_drones += 1
+            label = class_cycle[num_drones[split] % 5]
+            num_drones[split] += 1
             drones.append(
                 _make_drone(rng, cfg, label, track_id, mode, duration))
         sequences.append(
