@@ -222,3 +222,31 @@ def test_default_output_is_the_run_log_dir(trajectories, tmp_path):
     metric.process({}, _samples(gt, gt, '10'))
     metric.evaluate(len(metric.results))
     assert osp.isfile(log_dir / 'trajectories' / '10_gt.txt')
+
+
+def test_mean_motion_baseline(trajectories, tmp_path):
+    """The sensor-free baseline is a prediction of one fixed motion: its
+    metrics equal those of a model that predicts that motion."""
+    gts, _ = trajectories
+    gt = gts['09'][:300]
+    motion = [0.0, -0.015, 0.87, 0.0, 0.002, 0.0]
+    step = make_pose(so3_exp(np.array(motion[3:])), np.array(motion[:3]))
+    samples = _samples(gt, gt, '09')
+    for s in samples:
+        s['pred_pose'] = step
+    metric = KittiOdomMetric(
+        baselines=('mean_motion', ),
+        mean_motion=motion,
+        outfile_prefix=str(tmp_path),
+        save_plots=False)
+    metric.process({}, samples)
+    res = metric.evaluate(len(samples))
+    assert res['kitti/t_rel'] > 1.0  # far from the true motion
+    for key in ('t_rel', 'r_rel', 'ate', 'rpe_t'):
+        assert res[f'kitti/mean_motion/{key}'] == pytest.approx(
+            res[f'kitti/{key}'], rel=1e-9)
+    assert osp.isfile(tmp_path / '09_mean_motion.txt')
+    with pytest.raises(ValueError, match='needs `mean_motion`'):
+        KittiOdomMetric(baselines=('mean_motion', ))
+    with pytest.raises(ValueError, match='6 finite values'):
+        KittiOdomMetric(baselines=('mean_motion', ), mean_motion=[1.0] * 5)

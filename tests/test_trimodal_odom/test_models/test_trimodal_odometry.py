@@ -185,3 +185,33 @@ def test_geodesic_loss_and_rodrigues():
         out, torch.tensor([0.05, 0.2], dtype=torch.float64), atol=1e-6, rtol=0)
     out.sum().backward()
     assert torch.isfinite(pred.grad).all()
+
+
+def test_pose_head_normalisation():
+    """``pose_mean`` / ``pose_std`` set the output's offset and scale,
+    stay out of checkpoints, and are validated."""
+    init_default_scope('mmdet3d')
+    mean = [0.0, -0.015, 0.87, 0.0, 0.0, 0.0]
+    std = [0.03, 0.01, 0.3, 0.004, 0.02, 0.003]
+    head = MODELS.build(
+        dict(
+            type='PoseRegressionHead',
+            in_channels=8,
+            hidden_channels=(16, ),
+            pose_mean=mean,
+            pose_std=std))
+    plain = MODELS.build(
+        dict(type='PoseRegressionHead', in_channels=8, hidden_channels=(16, )))
+    plain.load_state_dict(head.state_dict())  # same keys: no buffers saved
+    x = torch.randn(4, 8)
+    torch.testing.assert_close(
+        head(x),
+        plain(x) * torch.tensor(std) + torch.tensor(mean))
+    for fc in (head.fc_trans, head.fc_rot):
+        torch.nn.init.zeros_(fc.weight)
+        torch.nn.init.zeros_(fc.bias)
+    torch.testing.assert_close(head(x), torch.tensor([mean] * 4))
+    for bad in (dict(pose_std=[0.0] * 6), dict(pose_mean=[0.0] * 5),
+                dict(pose_mean=[float('nan')] * 6)):
+        with pytest.raises(ValueError, match='pose_mean and pose_std'):
+            MODELS.build(dict(type='PoseRegressionHead', in_channels=8, **bad))

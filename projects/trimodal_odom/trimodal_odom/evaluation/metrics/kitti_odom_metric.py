@@ -12,12 +12,12 @@ from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
 from ...utils.kitti_io import save_poses
-from ...utils.se3 import compose_relative
+from ...utils.se3 import compose_relative, make_pose, so3_exp
 from ..functional import (KITTI_LENGTHS, absolute_trajectory_error,
                           plot_trajectories, relative_pose_error,
                           segment_errors, summarize_errors)
 
-BASELINES = ('constant_velocity', )
+BASELINES = ('constant_velocity', 'mean_motion')
 
 
 def constant_velocity(gt_rel: np.ndarray) -> np.ndarray:
@@ -38,6 +38,30 @@ def constant_velocity(gt_rel: np.ndarray) -> np.ndarray:
     out[0] = np.eye(4)
     out[1:] = gt_rel[:-1]
     return out
+
+
+def fixed_motion(num: int, motion: Sequence[float]) -> np.ndarray:
+    """Sensor-free constant-velocity baseline: every step is one fixed
+    motion, e.g. the mean motion between two frames of the training data.
+
+    Unlike :func:`constant_velocity` it uses no ground truth of the
+    evaluated sequence: it is what a model that ignores its inputs would
+    predict.
+
+    Args:
+        num (int): Number of relative poses.
+        motion (Sequence[float]): Translation (m) and axis-angle (rad),
+            6 values, in the frame of the first pose of a pair.
+
+    Returns:
+        np.ndarray: Baseline relative poses (num, 4, 4).
+    """
+    motion = np.asarray(motion, dtype=np.float64)
+    if motion.shape != (6, ) or not np.all(np.isfinite(motion)):
+        raise ValueError('mean_motion must be 6 finite values (translation, '
+                         f'axis-angle), got {motion.tolist()}')
+    step = make_pose(so3_exp(motion[3:]), motion[:3])
+    return np.repeat(step[None], num, axis=0)
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -83,8 +107,14 @@ class KittiOdomMetric(BaseMetric):
             Defaults to 10.
         rpe_delta (int): Step of the RPE. Defaults to 1.
         baselines (Sequence[str]): Reference trajectories evaluated beside
-            the predictions, among ``('constant_velocity', )``; reported as
-            ``{baseline}/{metric}``. Defaults to ().
+            the predictions, reported as ``{baseline}/{metric}``:
+            ``'constant_velocity'`` (each step repeats the previous
+            ground-truth motion, see :func:`constant_velocity`) and
+            ``'mean_motion'`` (each step is ``mean_motion``, see
+            :func:`fixed_motion`). Defaults to ().
+        mean_motion (Sequence[float], optional): The fixed motion of the
+            ``'mean_motion'`` baseline, translation (m) and axis-angle
+            (rad). Required by that baseline. Defaults to None.
         outfile_prefix (str, optional): Directory of the trajectory files
             and plots. Defaults to None: ``trajectories/`` in the log
             directory of the current run (``work_dir/<timestamp>``).
@@ -103,6 +133,7 @@ class KittiOdomMetric(BaseMetric):
                  step_size: int = 10,
                  rpe_delta: int = 1,
                  baselines: Sequence[str] = (),
+                 mean_motion: Optional[Sequence[float]] = None,
                  outfile_prefix: Optional[str] = None,
                  save_plots: bool = True,
                  per_sequence: bool = True,
@@ -117,6 +148,12 @@ class KittiOdomMetric(BaseMetric):
         self.step_size = step_size
         self.rpe_delta = rpe_delta
         self.baselines = tuple(baselines)
+        if 'mean_motion' in self.baselines:
+            if mean_motion is None:
+                raise ValueError('the mean_motion baseline needs '
+                                 '`mean_motion` (6 values)')
+            fixed_motion(1, mean_motion)  # validate early
+        self.mean_motion = mean_motion
         self.outfile_prefix = outfile_prefix
         self.save_plots = save_plots
         self.per_sequence = per_sequence
@@ -225,6 +262,9 @@ class KittiOdomMetric(BaseMetric):
             rels = dict(pred=np.stack([r['pred'] for r in chain]))
             if 'constant_velocity' in self.baselines:
                 rels['constant_velocity'] = constant_velocity(gt_rel)
+            if 'mean_motion' in self.baselines:
+                rels['mean_motion'] = fixed_motion(
+                    len(gt_rel), self.mean_motion)
             gt = compose_relative(np.eye(4), gt_rel)
             trajs = {m: compose_relative(np.eye(4), rels[m]) for m in methods}
             for m in methods:

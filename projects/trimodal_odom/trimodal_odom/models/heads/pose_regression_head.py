@@ -1,5 +1,5 @@
 """MLP decoder of a fused feature into a relative pose."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -35,6 +35,12 @@ class PoseRegressionHead(BaseModule):
             ``GeodesicRotationLoss``. Defaults to
             ``dict(type='mmdet.L1Loss', loss_weight=100.0)``; the large
             weight balances radians against metres.
+        pose_mean (Sequence[float], optional): Typical pose vector (6, ),
+            e.g. the mean motion between two frames of the data; the MLP
+            predicts the deviation from it. Defaults to None (zeros).
+        pose_std (Sequence[float], optional): Typical spread of each of the
+            6 components; the MLP's outputs are scaled by it, so that all
+            components start at the same scale. Defaults to None (ones).
         init_cfg (dict or list[dict], optional): Initialisation config.
             Defaults to None.
     """
@@ -46,6 +52,8 @@ class PoseRegressionHead(BaseModule):
                      type='mmdet.L1Loss', loss_weight=1.0),
                  loss_rot: ConfigType = dict(
                      type='mmdet.L1Loss', loss_weight=100.0),
+                 pose_mean: Optional[Sequence[float]] = None,
+                 pose_std: Optional[Sequence[float]] = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         layers = []
@@ -58,6 +66,18 @@ class PoseRegressionHead(BaseModule):
         self.fc_rot = nn.Linear(c_in, 3)
         self.loss_trans = MODELS.build(loss_trans)
         self.loss_rot = MODELS.build(loss_rot)
+        mean = torch.zeros(6) if pose_mean is None else torch.as_tensor(
+            pose_mean, dtype=torch.float32)
+        std = torch.ones(6) if pose_std is None else torch.as_tensor(
+            pose_std, dtype=torch.float32)
+        if mean.shape != (6, ) or std.shape != (6, ) or \
+                not torch.isfinite(mean).all() or not (std > 0).all():
+            raise ValueError('pose_mean and pose_std must be 6 finite '
+                             'values (translation, axis-angle), pose_std '
+                             f'positive; got {pose_mean} and {pose_std}')
+        # configuration, not state: kept out of checkpoints
+        self.register_buffer('pose_mean', mean, persistent=False)
+        self.register_buffer('pose_std', std, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         """Decode poses.
@@ -69,7 +89,8 @@ class PoseRegressionHead(BaseModule):
             Tensor: Pose vectors of shape (N, 6): translation, axis-angle.
         """
         x = self.mlp(x)
-        return torch.cat([self.fc_trans(x), self.fc_rot(x)], dim=1)
+        out = torch.cat([self.fc_trans(x), self.fc_rot(x)], dim=1)
+        return out * self.pose_std + self.pose_mean
 
     @staticmethod
     def get_targets(data_samples: List[BaseDataElement],
