@@ -357,3 +357,33 @@ def test_every_split_holds_every_class(num_sequences, num_test):
             for frame in manifest['sequences'][seq]['rgb_frames']:
                 labels.update(frame['labels'])
         assert labels == set(range(len(FRED_CLASSES))), (split, labels)
+
+
+@pytest.mark.parametrize('num_sequences,num_test', [(12, 4), (48, 12)])
+def test_classes_not_tied_to_conditions(num_sequences, num_test):
+    """Every class occurs in the normal scenes of the training split (where
+    both modalities show it), and the dark / hovering drones of a split do
+    not share one class."""
+    manifest = build_fred_manifest(
+        'demo',
+        1,
+        num_sequences=num_sequences,
+        num_test=num_test,
+        num_frames=8)
+
+    def classes(split, condition):
+        return {
+            label
+            for seq in manifest['splits'][split]
+            if manifest['sequences'][seq]['condition'] == condition
+            for frame in manifest['sequences'][seq]['rgb_frames']
+            for label in frame['labels']
+        }
+
+    assert classes('train', 'normal') == set(range(len(FRED_CLASSES)))
+    for split in ('train', 'test'):
+        for condition in ('dark', 'hover'):
+            num = sum(manifest['sequences'][seq]['condition'] == condition
+                      for seq in manifest['splits'][split])
+            if num >= 2:  # one drone each
+                assert len(classes(split, condition)) >= 2, (split, condition)

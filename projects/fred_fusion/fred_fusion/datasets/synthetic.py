@@ -324,23 +324,51 @@ def _make_drone(rng: np.random.Generator, cfg: dict, label: int, track_id: int,
         scale_phase=rng.uniform(0, 2 * math.pi))
 
 
+def _assign_labels(drones: List[Tuple[str, str, int]],
+                   class_cycle: List[int]) -> List[List[int]]:
+    """Classes of the drones of every sequence.
+
+    Each split takes classes from ``class_cycle`` in turn, first for the
+    drones of its normal scenes, then of its dark ones, then of its hovering
+    ones (each group in sequence order). So every split holds every class
+    as soon as it has five drones, every class is seen in the normal scenes
+    (where both modalities show it) before any is given to a condition, and
+    no class is tied to a condition. The test split starts three classes
+    later in the cycle, so that tiny samples, with fewer than five drones a
+    split, still hold every class between their splits.
+
+    Args:
+        drones (list[tuple[str, str, int]]): ``(split, condition, number of
+            drones)`` of each sequence, in sequence order.
+        class_cycle (list[int]): A permutation of the class indices.
+
+    Returns:
+        list[list[int]]: The class of each drone of each sequence.
+    """
+    labels = [[0] * n for _, _, n in drones]
+    for split, start in (('train', 0), ('test', 3)):
+        j = start
+        for condition in ('normal', 'dark', 'hover'):
+            for i, (s, c, n) in enumerate(drones):
+                if (s, c) != (split, condition):
+                    continue
+                for k in range(n):
+                    labels[i][k] = class_cycle[j % len(class_cycle)]
+                    j += 1
+    return labels
+
+
 def _plan(cfg: dict, seed: int) -> Tuple[List[_Sequence], dict]:
     """Draw timing and drone tracks of every sequence, and the splits."""
     num = cfg['num_sequences']
     test_idx = set(_split_ids(num, cfg['num_test']))
-    # Every class appears equally often in each split: the drones of a
-    # split take their classes from a cycle of their own (one cycle over
-    # all drones can hand a whole split a single class when the split's
-    # sequences recur with the period of the cycle). The test cycle starts
-    # three classes later, so that tiny samples, with fewer than five
-    # drones a split, still hold every class between their splits.
+    # Drone classes: see _assign_labels.
     class_cycle = np.random.default_rng([seed, 0]).permutation(5).tolist()
     fps_step_us = 1e6 / RGB_FPS
     jitter_us = int(cfg['rgb_jitter_ms'] * 1000)
     duration = cfg['num_frames'] / RGB_FPS
     counts = {'train': 0, 'test': 0, 'normal': 0}
-    num_drones = {'train': 0, 'test': 3}
-    sequences = []
+    planned = []
     for index in range(num):
         rng = np.random.default_rng([seed, 1, index])
         split = 'test' if index in test_idx else 'train'
@@ -381,12 +409,19 @@ def _plan(cfg: dict, seed: int) -> Tuple[List[_Sequence], dict]:
             two = counts['normal'] % 2 == 0
             modes = ['inside', 'border'] if two else ['exit']
             counts['normal'] += 1
-        drones = []
-        for track_id, mode in enumerate(modes, start=1):
-            label = class_cycle[num_drones[split] % 5]
-            num_drones[split] += 1
-            drones.append(
-                _make_drone(rng, cfg, label, track_id, mode, duration))
+        planned.append((index, split, condition, modes, rng, start_us, rgb_us,
+                        event_ks, last_k))
+
+    labels = _assign_labels([(p[1], p[2], len(p[3])) for p in planned],
+                            class_cycle)
+    sequences = []
+    for (index, split, condition, modes, rng, start_us, rgb_us, event_ks,
+         last_k), seq_labels in zip(planned, labels):
+        drones = [
+            _make_drone(rng, cfg, label, track_id, mode, duration)
+            for track_id, (
+                mode, label) in enumerate(zip(modes, seq_labels), start=1)
+        ]
         sequences.append(
             _Sequence(
                 str(index), index, condition, start_us, rgb_us, event_ks,
