@@ -102,5 +102,6 @@ default_hooks = dict(
 auto_scale_lr = dict(enable=False, base_batch_size=8)
 
 # A fixed seed: unseeded runs of this short schedule spread widely (test
-# mAP50 0.33-0.63 over four runs on CPU); seed 0 gave 0.63.
+# mAP50 0.33-0.63 over four runs on an earlier version of the sample);
+# with seed 0 the dual model reaches 0.73 (docs/benchmarks.md).
 randomness = dict(seed=0)
