@@ -1,3 +1,4 @@
+from .bev_pair_encoder import BEVPairEncoder
 from .dummy_encoder import DummyEncoder
 from .gru_imu_encoder import GRUIMUEncoder
 from .image_pair_encoder import ImagePairEncoder
@@ -5,6 +6,6 @@ from .mlp_imu_encoder import MLPIMUEncoder
 from .point_net_encoder import PointNetEncoder
 
 __all__ = [
-    'DummyEncoder', 'GRUIMUEncoder', 'ImagePairEncoder', 'MLPIMUEncoder',
-    'PointNetEncoder'
+    'BEVPairEncoder', 'DummyEncoder', 'GRUIMUEncoder', 'ImagePairEncoder',
+    'MLPIMUEncoder', 'PointNetEncoder'
 ]
