@@ -54,22 +54,26 @@ _SITES = {  # latitude, longitude, altitude of the first packet
     '2011_09_30': (48.985589, 8.393861, 116.4),
 }
 
+# Settings of every preset.
+_COMMON = dict(
+    max_range=80.0,
+    lidar_noise=0.01,
+    image_noise=2.0,
+    extract_rate=100.0,
+    imu_bias=None,
+    imu_noise=dict(acc=0.02, gyro=0.001))
 PRESETS = {
     'tiny':
     dict(
+        _COMMON,
         sequences=('00', ),
         num_frames=12,
         image_size=(160, 48),
         lidar_beams=16,
-        lidar_azimuths=256,
-        max_range=80.0,
-        lidar_noise=0.01,
-        image_noise=2.0,
-        extract_rate=100.0,
-        imu_bias=None,
-        imu_noise=dict(acc=0.02, gyro=0.001)),
+        lidar_azimuths=256),
     'demo':
     dict(
+        _COMMON,
         sequences=('00', '09'),
         num_frames={
             '00': 300,
@@ -79,13 +83,7 @@ PRESETS = {
         },
         image_size=(320, 96),
         lidar_beams=32,
-        lidar_azimuths=512,
-        max_range=80.0,
-        lidar_noise=0.01,
-        image_noise=2.0,
-        extract_rate=100.0,
-        imu_bias=None,
-        imu_noise=dict(acc=0.02, gyro=0.001)),
+        lidar_azimuths=512),
 }
 
 # KITTI sequence 00 camera (1241 x 376) and calibration, rounded

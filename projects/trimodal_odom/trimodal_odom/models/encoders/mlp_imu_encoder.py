@@ -7,6 +7,8 @@ from mmdet3d.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from ..utils import linear_relu_stack, masked_max
+
 
 @MODELS.register_module()
 class MLPIMUEncoder(BaseModule):
@@ -28,12 +30,7 @@ class MLPIMUEncoder(BaseModule):
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
-        layers = []
-        c_in = in_channels
-        for c_out in mlp_channels:
-            layers += [nn.Linear(c_in, c_out), nn.ReLU(inplace=True)]
-            c_in = c_out
-        self.mlp = nn.Sequential(*layers)
+        self.mlp, c_in = linear_relu_stack(in_channels, mlp_channels)
         self.fc = nn.Sequential(
             nn.Linear(2 * c_in, out_channels), nn.ReLU(inplace=True))
         self.out_channels = out_channels
@@ -56,7 +53,6 @@ class MLPIMUEncoder(BaseModule):
         m = mask[..., None].to(x.dtype)
         count = m.sum(1)
         mean = (x * m).sum(1) / count.clamp_min(1.0)
-        peak = x.masked_fill(~mask[..., None], float('-inf')).amax(1)
-        peak = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
+        peak = masked_max(x, mask[..., None], dim=1)
         out = self.fc(torch.cat([mean, peak], 1))
         return out * (count > 0).to(out.dtype)

@@ -8,6 +8,8 @@ from mmdet3d.utils import ConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from ..utils import masked_max
+
 
 @MODELS.register_module()
 class PointNetEncoder(BaseModule):
@@ -70,7 +72,6 @@ class PointNetEncoder(BaseModule):
                              f'expects {self.in_channels}')
         x = self.mlp(points.reshape(n * s, p, c).transpose(1, 2))
         valid = mask.reshape(n * s, 1, p)
-        x = x.masked_fill(~valid, float('-inf')).amax(dim=-1)
-        x = torch.where(torch.isfinite(x), x, torch.zeros_like(x))
+        x = masked_max(x, valid, dim=-1)
         x = x.view(n, s, -1)
         return self.fuse(torch.cat([x[:, 0], x[:, 1], x[:, 1] - x[:, 0]], 1))

@@ -10,7 +10,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
 from ...utils.se3 import so3_log
-from ..utils.so3_torch import pose_vector_to_matrix
+from ..utils import linear_relu_stack, pose_vector_to_matrix
 
 
 @MODELS.register_module()
@@ -56,12 +56,7 @@ class PoseRegressionHead(BaseModule):
                  pose_std: Optional[Sequence[float]] = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        layers = []
-        c_in = in_channels
-        for c_out in hidden_channels:
-            layers += [nn.Linear(c_in, c_out), nn.ReLU(inplace=True)]
-            c_in = c_out
-        self.mlp = nn.Sequential(*layers)
+        self.mlp, c_in = linear_relu_stack(in_channels, hidden_channels)
         self.fc_trans = nn.Linear(c_in, 3)
         self.fc_rot = nn.Linear(c_in, 3)
         self.loss_trans = MODELS.build(loss_trans)
