@@ -4,7 +4,8 @@ import os.path as osp
 import pytest
 import torch
 from mmdet.structures import DetDataSample
-from mmengine.config import Config
+
+from tests.test_fred_fusion.checkpoints import init_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
@@ -27,18 +28,8 @@ def tool():
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory, tool):
-    cfg = Config.fromfile(CONFIG)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    from mmengine.utils import import_modules_from_strings
-    import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope('mmdet')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-    return path
+    return init_checkpoint(CONFIG,
+                           str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
 
 
 def test_onnx_matches_pytorch(tool, checkpoint, tmp_path, capsys):

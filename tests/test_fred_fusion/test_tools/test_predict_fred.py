@@ -5,11 +5,10 @@ import os.path as osp
 
 import cv2
 import pytest
-import torch
-from mmengine.config import Config
 
 from projects.fred_fusion.fred_fusion.datasets.synthetic import \
     generate_fred_sample
+from tests.test_fred_fusion.checkpoints import init_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG_DIR = osp.join(REPO, 'configs', 'fred_fusion')
@@ -27,23 +26,8 @@ def tool():
     return module
 
 
-def _checkpoint(config: str, path: str, **model_kwargs) -> str:
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    from mmengine.utils import import_modules_from_strings
-    cfg = Config.fromfile(config)
-    cfg.model.update(model_kwargs)
-    import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope('mmdet')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-    return path
-
-
 def test_predict_real_pair(tool, tmp_path):
-    ckpt = _checkpoint(
+    ckpt = init_checkpoint(
         DUAL,
         str(tmp_path / 'dual.pth'),
         pair_discriminator=dict(type='PairDiscriminator', in_channels=128))
@@ -74,7 +58,7 @@ def test_predict_sequence_folder_rgb_model(tool, tmp_path):
     root = str(tmp_path / 'fred')
     generate_fred_sample(root, preset='tiny', seed=0)
     seq = sorted(d for d in os.listdir(root) if d.isdigit())[0]
-    ckpt = _checkpoint(RGB, str(tmp_path / 'rgb.pth'))
+    ckpt = init_checkpoint(RGB, str(tmp_path / 'rgb.pth'))
     out = tmp_path / 'out'
     ret = tool.main([
         RGB, ckpt, '--seq-dir',
@@ -107,7 +91,7 @@ def test_predict_sequence_folder_rgb_model(tool, tmp_path):
 def test_predict_bad_arguments(tool, tmp_path):
     with pytest.raises(SystemExit):
         tool.main([DUAL, 'x.pth', '--rgb', 'a.jpg', '--out-dir', 'o'])
-    ckpt = _checkpoint(DUAL, str(tmp_path / 'dual.pth'))
+    ckpt = init_checkpoint(DUAL, str(tmp_path / 'dual.pth'))
     with pytest.raises(FileNotFoundError, match='missing.png does not exist'):
         tool.main([
             DUAL, ckpt, '--rgb',
