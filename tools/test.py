@@ -16,6 +16,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+from mmfusion.engine import setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -93,6 +94,8 @@ def main() -> None:
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
 
+    # torchrun on a machine without GPUs: gloo, DDP without device ids
+    setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

@@ -18,6 +18,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+from mmfusion.engine import setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,6 +106,8 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    # torchrun on a machine without GPUs: gloo, DDP without device ids
+    setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

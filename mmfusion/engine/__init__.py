@@ -1,6 +1,8 @@
 from .atomic_checkpoint_hook import (AtomicCheckpointHook,
                                      find_resumable_checkpoint)
 from .checkpoint_loader import load_from_local
+from .cpu_distributed import (init_process_group_without_cuda,
+                              setup_cpu_distributed)
 from .finite_loss_hook import FiniteLossHook
 from .hooks import (EpochCSVLoggerHook, EpochRecordHook, FreezeScheduleHook,
                     LossPlotHook, ParamSyncCheckHook)
@@ -9,5 +11,6 @@ from .rng_state_hook import RNGStateHook
 __all__ = [
     'load_from_local', 'AtomicCheckpointHook', 'find_resumable_checkpoint',
     'FiniteLossHook', 'RNGStateHook', 'EpochRecordHook', 'EpochCSVLoggerHook',
-    'FreezeScheduleHook', 'LossPlotHook', 'ParamSyncCheckHook'
+    'FreezeScheduleHook', 'LossPlotHook', 'ParamSyncCheckHook',
+    'setup_cpu_distributed', 'init_process_group_without_cuda'
 ]

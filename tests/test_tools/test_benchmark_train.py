@@ -3,9 +3,10 @@ import json
 import math
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
+
+from tests.test_mmfusion.toy_modules import free_port
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'mmdet::yolox/yolox_tiny_8xb8-300e_coco.py'
@@ -16,12 +17,6 @@ TINY_OPTIONS = [
     'model.neck.out_channels=32', 'model.bbox_head.in_channels=32',
     'model.bbox_head.feat_channels=32'
 ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_benchmark_two_configs_on_cpu(tmp_path):

@@ -5,7 +5,9 @@ Every config is built in the same process and fed the same synthetic batch
 the same machine in the same run. A training step is what mmengine's
 ``BaseModel.train_step`` does: data preprocessing, forward, loss, backward
 and optimizer step. Timings are taken after warm-up iterations, with the
-device synchronised around the timed loop.
+device synchronised around the timed loop. cuDNN's autotuner is on or off
+as each config's ``env_cfg.cudnn_benchmark`` says (as the ``Runner`` sets
+it; recorded in the results).
 
 With ``--launcher pytorch`` the script runs as one process per GPU under
 ``torchrun``: every rank builds the model, wraps it in mmengine's
@@ -60,6 +62,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import InstanceData
 
 import mmfusion  # noqa: F401
+from mmfusion.engine import init_process_group_without_cuda
 
 
 def parse_args() -> argparse.Namespace:
@@ -122,9 +125,7 @@ def setup_distributed(args: argparse.Namespace) -> None:
     if torch.cuda.is_available():
         init_dist(args.launcher, backend=args.backend)
     else:
-        # mmengine's init_dist pins a CUDA device, which a machine without
-        # one cannot do; join the group torchrun describes directly
-        torch_dist.init_process_group(backend=args.backend)
+        init_process_group_without_cuda(args.backend)
     if args.device.startswith('cuda'):
         args.device = f'cuda:{os.environ["LOCAL_RANK"]}'
         torch.cuda.set_device(args.device)
@@ -237,6 +238,10 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
+    # as the Runner's setup_env: the config decides cuDNN's autotuner
+    cudnn_benchmark = bool(
+        cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
+    torch.backends.cudnn.benchmark = cudnn_benchmark
     # a fixed input size: no multi-scale batch augmentation while timing
     cfg.model.data_preprocessor.pop('batch_augments', None)
     model = MODELS.build(cfg.model).to(args.device)
@@ -331,7 +336,8 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
         img_size=[height, width],
         step_s=seconds,
         images_per_s=world_size * args.batch_size / seconds,
-        peak_mem_gib=max(peak_mems) if peak_mems else float('nan'))
+        peak_mem_gib=max(peak_mems) if peak_mems else float('nan'),
+        cudnn_benchmark=cudnn_benchmark)
     return result
 
 
