@@ -20,6 +20,13 @@ rounds each; samples/s per round, their range and the dual / RGB ratio per
 round are printed, over wall-clock time and over the process's CPU time
 (steadier on a machine shared with other jobs).
 
+``--num-workers N`` runs the pipeline the way training does instead: a
+``torch.utils.data.DataLoader`` with ``N`` worker processes (mmengine's
+``pseudo_collate``, batches of ``--batch-size``), samples/s over wall-clock
+time after ``--warmup`` + ``N`` batches (the first wave of batches, which
+all workers build at once), to compare with the images/s that a
+training step consumes on the same machine.
+
 ``--event-cache`` also builds the lossless event cache of the data
 (``tools/dataset_converters/fred_event_cache.py``) and measures a third
 variant, ``dual-cache`` (dual with ``LoadFREDImages(event_cache=True)``), in
@@ -39,7 +46,9 @@ import cv2
 import numpy as np
 from mmdet.registry import DATASETS
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from torch.utils.data import DataLoader
 
 import projects.fred_fusion.fred_fusion  # noqa: F401
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
@@ -76,6 +85,17 @@ def parse_args():
         nargs=2,
         default=(1280, 720),
         help='W H of generated frames')
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        default=0,
+        help='measure through a DataLoader with this many worker processes '
+        '(0: in this process)')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=64,
+        help='samples per batch with --num-workers')
     parser.add_argument(
         '--ref-event',
         default=REF_EVENT,
@@ -164,6 +184,43 @@ def measure(dataset, args) -> Tuple[float, float]:
             args.num_samples / (time.process_time() - cpu))
 
 
+def measure_loader(dataset, args) -> Tuple[float, float]:
+    """Samples/s of a DataLoader with ``args.num_workers`` processes.
+
+    Every worker builds whole batches, and at the start all of them work
+    on their first batch at once, so the first ``num_workers`` batches
+    arrive together; they and ``args.warmup`` more are left out of the
+    timing (otherwise the batches that piled up during the wait would count
+    as free). Then ``args.num_samples`` samples (rounded up to whole
+    batches; use several times ``num_workers`` batches) are timed. The
+    CPU-time rate is not defined across processes and is returned as NaN.
+    """
+    batches = -(-args.num_samples // args.batch_size)
+    warmup = args.warmup + args.num_workers
+    total = (warmup + batches) * args.batch_size
+    loader = DataLoader(
+        dataset,
+        batch_size=args.batch_size,
+        sampler=[i % len(dataset) for i in range(total)],
+        num_workers=args.num_workers,
+        collate_fn=pseudo_collate,
+        worker_init_fn=_seed_worker)
+    it = iter(loader)
+    for _ in range(warmup):
+        next(it)
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(it)
+    elapsed = time.perf_counter() - start
+    return batches * args.batch_size / elapsed, float('nan')
+
+
+def _seed_worker(worker_id: int) -> None:
+    random.seed(worker_id)
+    np.random.seed(worker_id)
+    cv2.setNumThreads(0)
+
+
 def report(name: str, rates: Dict[str, List[float]]) -> None:
     """Print the samples/s of each round and the ratios to RGB."""
     for variant, values in rates.items():
@@ -203,11 +260,14 @@ def main():
         datasets = {v: build(cfg, root, *VARIANTS[v]) for v in variants}
         for _ in range(args.repeats):
             for variant in variants:
-                rate, cpu_rate = measure(datasets[variant], args)
+                rate, cpu_rate = (measure_loader if args.num_workers else
+                                  measure)(datasets[variant], args)
                 wall[variant].append(rate)
                 cpu[variant].append(cpu_rate)
+    workers = (f'DataLoader with {args.num_workers} workers, batch '
+               f'{args.batch_size}' if args.num_workers else '1 process')
     print(f'frames {args.img_size[0]}x{args.img_size[1]}, '
-          f'{args.num_samples} samples x {args.repeats} rounds, 1 process')
+          f'{args.num_samples} samples x {args.repeats} rounds, {workers}')
     print(f'event png decode (CPU ms): sample {sample_ms:.1f} (median of '
           f'{len(events)} frames), reference {ref_ms:.1f}')
     if args.event_cache:
@@ -215,7 +275,8 @@ def main():
               'frames)')
     # CPU time leaves out the waits of a machine shared with other jobs.
     report('wall', wall)
-    report(' cpu', cpu)
+    if not args.num_workers:
+        report(' cpu', cpu)
 
 
 if __name__ == '__main__':
