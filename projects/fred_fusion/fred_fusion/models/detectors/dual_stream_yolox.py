@@ -59,13 +59,15 @@ class DualStreamYOLOX(SingleStageDetector):
             recent GPUs (the same results up to rounding). Defaults to
             False.
         compile_network (bool or dict): Compile the backbones, the fusion
-            neck and the neck with ``torch.compile`` (in place, so the
-            parameter names and checkpoints stay the same); a dict gives
-            ``torch.compile``'s arguments, e.g. ``dict(mode='max-autotune')``.
-            The head, whose assignment and losses change shape from batch to
-            batch, is left eager. Compilation happens on the first batches
-            (tens of seconds); fused element-wise kernels then save time and
-            the memory of intermediate activations. Defaults to False.
+            neck, the neck and the head's convolutions (its ``forward``)
+            with ``torch.compile`` (in place, so the parameter names and
+            checkpoints stay the same); a dict gives ``torch.compile``'s
+            arguments, e.g. ``dict(mode='max-autotune')``. The head's
+            assignment, losses and post-processing, whose shapes change
+            from batch to batch, stay eager. Compilation happens on the
+            first batches (tens of seconds); fused element-wise kernels then
+            save time and the memory of intermediate activations. Defaults
+            to False.
         train_cfg (dict, optional): Training config of the head.
         test_cfg (dict, optional): Testing config of the head.
         data_preprocessor (dict, optional): Data preprocessor config, e.g.
@@ -154,8 +156,10 @@ class DualStreamYOLOX(SingleStageDetector):
             self.to(memory_format=torch.channels_last)
         if compile_network:
             kwargs = {} if compile_network is True else dict(compile_network)
+            # nn.Module.compile compiles __call__ (forward) only; the
+            # head's loss / predict call it and stay eager themselves
             for module in (*self.backbones.values(), self.fusion_neck,
-                           self.neck):
+                           self.neck, self.bbox_head):
                 if module is not None:
                     module.compile(**kwargs)
 
