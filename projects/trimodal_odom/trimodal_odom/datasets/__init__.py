@@ -8,8 +8,8 @@ from .synthetic import generate_kitti_sample
 from .transforms import (LoadOdomImages, LoadOdomPoints, NormalizeOdomIMU,
                          OdomGlobalYawRotation, OdomPhotoMetricJitter,
                          OdomPointDropout, OdomPointSample,
-                         OdomPointsRangeFilter, PackOdomInputs,
-                         rotate_relative_pose, yaw_matrix)
+                         OdomPointsRangeFilter, OdomScanRegistration,
+                         PackOdomInputs, rotate_relative_pose, yaw_matrix)
 
 __all__ = [
     'IntegrityReport', 'KITTI_ODOM_DRIVES', 'check_kitti_integrity',
@@ -17,6 +17,7 @@ __all__ = [
     'parse_sequences', 'KittiOdometryDataset', 'odom_collate',
     'generate_kitti_sample', 'LoadOdomImages', 'LoadOdomPoints',
     'NormalizeOdomIMU', 'OdomGlobalYawRotation', 'OdomPhotoMetricJitter',
-    'OdomPointDropout', 'OdomPointSample', 'OdomPointsRangeFilter',
-    'PackOdomInputs', 'rotate_relative_pose', 'yaw_matrix'
+    'OdomPointDropout', 'OdomScanRegistration', 'OdomPointSample',
+    'OdomPointsRangeFilter', 'PackOdomInputs', 'rotate_relative_pose',
+    'yaw_matrix'
 ]

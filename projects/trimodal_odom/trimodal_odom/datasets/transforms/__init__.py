@@ -3,6 +3,7 @@ from .normalize_odom_imu import NormalizeOdomIMU
 from .odom_global_yaw_rotation import (OdomGlobalYawRotation,
                                        rotate_relative_pose, yaw_matrix)
 from .odom_photometric_jitter import OdomPhotoMetricJitter
+from .odom_scan_registration import OdomScanRegistration
 from .pack_odom_inputs import PackOdomInputs
 from .point_transforms import (OdomPointDropout, OdomPointSample,
                                OdomPointsRangeFilter)
@@ -10,6 +11,6 @@ from .point_transforms import (OdomPointDropout, OdomPointSample,
 __all__ = [
     'LoadOdomImages', 'LoadOdomPoints', 'NormalizeOdomIMU',
     'OdomGlobalYawRotation', 'rotate_relative_pose', 'yaw_matrix',
-    'OdomPhotoMetricJitter', 'PackOdomInputs', 'OdomPointDropout',
-    'OdomPointSample', 'OdomPointsRangeFilter'
+    'OdomPhotoMetricJitter', 'OdomScanRegistration', 'PackOdomInputs',
+    'OdomPointDropout', 'OdomPointSample', 'OdomPointsRangeFilter'
 ]

@@ -1,3 +1,4 @@
 from .pose_regression_head import PoseRegressionHead
+from .prior_residual_pose_head import PriorResidualPoseHead
 
-__all__ = ['PoseRegressionHead']
+__all__ = ['PoseRegressionHead', 'PriorResidualPoseHead']

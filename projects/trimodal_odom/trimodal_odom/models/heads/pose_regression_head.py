@@ -116,7 +116,12 @@ class PoseRegressionHead(BaseModule):
         Returns:
             dict[str, Tensor]: ``loss_trans`` and ``loss_rot``.
         """
-        pred = self(x)
+        return self.loss_by_pred(self(x), data_samples)
+
+    def loss_by_pred(self, pred: Tensor,
+                     data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
+        """Translation and rotation losses of predicted pose vectors
+        (N, 6) against the samples' ``gt_pose``."""
         target = self.get_targets(data_samples, pred.device)
         return dict(
             loss_trans=self.loss_trans(pred[:, :3], target[:, :3]),

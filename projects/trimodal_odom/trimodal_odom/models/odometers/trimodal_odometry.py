@@ -170,6 +170,33 @@ class TrimodalOdometry(BaseModel):
             feats.append(self.encoders[m](*args))
         return self.fusion(feats, mask)
 
+    def registration_prior(self, inputs: dict,
+                           data_samples: Optional[List[BaseDataElement]]
+                           ) -> Optional[Tensor]:
+        """Priors (N, 6) from the samples' ``reg_prior`` for a head that
+        takes them (``uses_prior``), e.g. :class:`PriorResidualPoseHead`.
+
+        A prior comes from the LiDAR scans (``OdomScanRegistration``), so a
+        model without the point encoder gets none (None), nor does a sample
+        whose LiDAR is marked absent (a NaN row, as for a sample without
+        ``reg_prior``).
+        """
+        if (not getattr(self.pose_head, 'uses_prior', False)
+                or data_samples is None or 'point' not in self.modalities):
+            return None
+        lidar = inputs.get('modality_mask')
+        rows = []
+        for i, sample in enumerate(data_samples):
+            prior = sample.metainfo.get('reg_prior')
+            if prior is None or (lidar is not None and not lidar[i, 1]):
+                prior = [float('nan')] * 6
+            rows.append(torch.as_tensor(prior, dtype=torch.float32))
+        prior = torch.stack(rows)
+        if prior.shape != (len(data_samples), 6):
+            raise ValueError('reg_prior must be 6 values per sample, got '
+                             f'{tuple(prior.shape)}')
+        return prior.to(inputs['points'].device)
+
     def forward(self,
                 inputs: dict,
                 data_samples: Optional[List[BaseDataElement]] = None,
@@ -191,9 +218,16 @@ class TrimodalOdometry(BaseModel):
         if mode == 'loss':
             if data_samples is None:
                 raise ValueError('mode "loss" needs data_samples')
-            return self.pose_head.loss(self.extract_feat(inputs), data_samples)
+            feats = self.extract_feat(inputs)
+            prior = self.registration_prior(inputs, data_samples)
+            if prior is None:
+                return self.pose_head.loss(feats, data_samples)
+            return self.pose_head.loss(feats, data_samples, prior)
         if mode == 'predict':
-            poses = self.pose_head.predict(self.extract_feat(inputs))
+            feats = self.extract_feat(inputs)
+            prior = self.registration_prior(inputs, data_samples)
+            poses = self.pose_head.predict(feats) if prior is None else \
+                self.pose_head.predict(feats, prior)
             if data_samples is None:
                 data_samples = [BaseDataElement() for _ in range(len(poses))]
             for sample, pose in zip(data_samples, poses):

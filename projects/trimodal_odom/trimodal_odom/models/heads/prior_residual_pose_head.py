@@ -1,0 +1,111 @@
+"""Pose head that refines a geometric prior (e.g. LiDAR ICP)."""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.structures import BaseDataElement
+from torch import Tensor, nn
+
+from ..utils import pose_vector_to_matrix
+from .pose_regression_head import PoseRegressionHead
+
+
+@MODELS.register_module()
+class PriorResidualPoseHead(PoseRegressionHead):
+    """Predict a correction of a prior relative pose where there is one,
+    and regress the pose as :class:`PoseRegressionHead` where there is not.
+
+    With a prior ``p`` (a pose vector (6, ): translation, axis-angle, e.g.
+    from :class:`OdomScanRegistration`) the output is
+    ``p + residual_std * fc_res(mlp(x))``; ``fc_res`` starts at zero, so
+    training starts from the prior and learns where to correct it.
+    Without one (no LiDAR, a failed registration) the output is
+    ``pose_mean + pose_std * fc(mlp(x))`` as in the parent. In training a
+    prior is hidden with probability ``prior_dropout``, so that both paths
+    learn. The rotation correction is added to the axis-angle vector
+    (first order, fine for the small corrections it learns).
+
+    Args:
+        residual_std (Sequence[float]): Scale of the 6 correction outputs
+            (m, rad). Defaults to (0.02, 0.02, 0.02, 0.002, 0.002, 0.002).
+        prior_dropout (float): Probability to hide a sample's prior in
+            training. Defaults to 0.2.
+        **kwargs: :class:`PoseRegressionHead`'s arguments.
+    """
+    #: TrimodalOdometry passes registration priors to heads that set this.
+    uses_prior = True
+
+    def __init__(self,
+                 *args,
+                 residual_std: Sequence[float] = (0.02, 0.02, 0.02, 0.002,
+                                                  0.002, 0.002),
+                 prior_dropout: float = 0.2,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        std = torch.as_tensor(residual_std, dtype=torch.float32)
+        if std.shape != (6, ) or not (std > 0).all():
+            raise ValueError('residual_std must be 6 positive values, got '
+                             f'{residual_std}')
+        if not 0.0 <= prior_dropout < 1.0:
+            raise ValueError(
+                f'prior_dropout must be in [0, 1), got {prior_dropout}')
+        self.prior_dropout = prior_dropout
+        self.register_buffer('residual_std', std, persistent=False)
+        self.fc_res = nn.Linear(self.fc_trans.in_features, 6)
+        self._zero_residual()
+
+    def _zero_residual(self) -> None:
+        nn.init.zeros_(self.fc_res.weight)
+        nn.init.zeros_(self.fc_res.bias)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self._zero_residual()
+
+    def forward(self, x: Tensor, prior: Optional[Tensor] = None) -> Tensor:
+        """Decode poses.
+
+        Args:
+            x (Tensor): Fused features of shape (N, C).
+            prior (Tensor, optional): Prior pose vectors (N, 6); rows with
+                NaN mean no prior. Defaults to None (no priors).
+
+        Returns:
+            Tensor: Pose vectors of shape (N, 6): translation, axis-angle.
+        """
+        h = self.mlp(x)
+        regressed = torch.cat([self.fc_trans(
+            h), self.fc_rot(h)], dim=1) * self.pose_std + self.pose_mean
+        if prior is None:
+            return regressed
+        if prior.shape != regressed.shape:
+            raise ValueError(f'prior must be {tuple(regressed.shape)}, got '
+                             f'{tuple(prior.shape)}')
+        has_prior = torch.isfinite(prior).all(dim=1, keepdim=True)
+        refined = prior.nan_to_num() + self.fc_res(h) * self.residual_std
+        return torch.where(has_prior, refined, regressed)
+
+    def loss(self,
+             x: Tensor,
+             data_samples: List[BaseDataElement],
+             prior: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Losses of :class:`PoseRegressionHead` on the refined poses.
+
+        Args:
+            x (Tensor): Fused features of shape (N, C).
+            data_samples (list[BaseDataElement]): Samples with ``gt_pose``.
+            prior (Tensor, optional): Prior pose vectors (N, 6), NaN rows
+                for none.
+
+        Returns:
+            dict[str, Tensor]: ``loss_trans`` and ``loss_rot``.
+        """
+        if prior is not None and self.training and self.prior_dropout > 0:
+            hide = torch.rand(len(prior), device=prior.device) < \
+                self.prior_dropout
+            prior = prior.masked_fill(hide[:, None], float('nan'))
+        return self.loss_by_pred(self(x, prior), data_samples)
+
+    def predict(self, x: Tensor, prior: Optional[Tensor] = None) -> Tensor:
+        """Relative poses (N, 4, 4); see :meth:`forward` for ``prior``."""
+        return pose_vector_to_matrix(self(x, prior))
