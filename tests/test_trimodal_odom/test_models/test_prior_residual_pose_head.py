@@ -137,6 +137,12 @@ def test_odometry_passes_lidar_priors_only():
     torch.testing.assert_close(pose[2, 3], torch.tensor(1.0))
     assert model(
         inputs, samples, mode='loss').keys() == {'loss_trans', 'loss_rot'}
+    bad = with_priors(make_samples(3), [None, [0.0] * 5, None])
+    with pytest.raises(ValueError, match=r'sample 1 \(sequence 00 frames'):
+        model.registration_prior(inputs, bad)
+    nan = with_priors(make_samples(3), [NAN6, None, None])
+    with pytest.raises(ValueError, match='6 finite values'):
+        model.registration_prior(inputs, nan)
     # a model without the point encoder ignores the priors
     no_lidar = MODELS.build(
         dict(cfg, encoders=dict(cfg['encoders'], point=None)))

@@ -1,6 +1,7 @@
 """Camera + LiDAR + IMU odometry network."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
@@ -190,12 +191,14 @@ class TrimodalOdometry(BaseModel):
             prior = sample.metainfo.get('reg_prior')
             if prior is None or (lidar is not None and not lidar[i, 1]):
                 prior = [float('nan')] * 6
+            elif (np.shape(prior) != (6, )
+                  or not np.isfinite(np.asarray(prior)).all()):
+                raise ValueError(
+                    f'sample {i} (sequence {sample.metainfo.get("seq")} '
+                    f'frames {sample.metainfo.get("frame_ids")}): reg_prior '
+                    f'must be 6 finite values, got {prior}')
             rows.append(torch.as_tensor(prior, dtype=torch.float32))
-        prior = torch.stack(rows)
-        if prior.shape != (len(data_samples), 6):
-            raise ValueError('reg_prior must be 6 values per sample, got '
-                             f'{tuple(prior.shape)}')
-        return prior.to(inputs['points'].device)
+        return torch.stack(rows).to(inputs['points'].device)
 
     def forward(self,
                 inputs: dict,
