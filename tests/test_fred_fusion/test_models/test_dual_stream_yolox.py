@@ -294,18 +294,25 @@ def test_multiscale_batch_augment_keeps_modalities_aligned():
                                torch.tensor([[10 / 3, 6., 40 / 3, 15.]]))
 
 
-def test_channels_last_same_losses_and_layout():
-    torch.manual_seed(0)
-    ref = build()
-    fast = build(channels_last=True)
+def assert_same_losses(ref, fast, rtol: float, atol: float) -> tuple:
+    """Load ``ref``'s weights into ``fast``, train both on one batch and
+    check that every output matches; returns both outputs."""
     fast.load_state_dict(ref.state_dict())
-    conv = fast.backbone_of('rgb').stem.conv.conv
-    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     data = batch()
     expected = train_losses(ref, data)
     got = train_losses(fast, data)
     for key, value in expected.items():
-        torch.testing.assert_close(got[key], value, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(got[key], value, rtol=rtol, atol=atol)
+    return expected, got
+
+
+def test_channels_last_same_losses_and_layout():
+    torch.manual_seed(0)
+    ref = build()
+    fast = build(channels_last=True)
+    conv = fast.backbone_of('rgb').stem.conv.conv
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    _, got = assert_same_losses(ref, fast, rtol=1e-4, atol=1e-5)
     sum(v for k, v in got.items() if 'loss' in k).backward()
     assert conv.weight.grad is not None
 
@@ -318,12 +325,7 @@ def test_compile_network_same_losses_and_keys():
     ref = build()
     fast = build(compile_network=dict(backend='eager'))
     assert list(fast.state_dict()) == list(ref.state_dict())
-    fast.load_state_dict(ref.state_dict())
-    data = batch()
-    expected = train_losses(ref, data)
-    got = train_losses(fast, data)
-    for key, value in expected.items():
-        torch.testing.assert_close(got[key], value, rtol=1e-5, atol=1e-6)
+    expected, got = assert_same_losses(ref, fast, rtol=1e-5, atol=1e-6)
     sum(v for k, v in expected.items() if 'loss' in k).backward()
     sum(v for k, v in got.items() if 'loss' in k).backward()
     for name in ('backbones.event.stem.conv.conv.weight',

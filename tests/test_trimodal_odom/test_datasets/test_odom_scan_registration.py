@@ -9,7 +9,7 @@ from mmengine.registry import init_default_scope
 from projects.trimodal_odom.trimodal_odom.datasets import (
     KittiOdometryDataset, OdomScanRegistration, create_kitti_odom_infos,
     generate_kitti_sample)
-from projects.trimodal_odom.trimodal_odom.utils.se3 import so3_log
+from projects.trimodal_odom.trimodal_odom.utils.se3 import pose_to_vector
 
 
 @pytest.fixture(scope='module')
@@ -33,10 +33,6 @@ def pipeline(rotate: bool) -> list:
     return steps + [dict(type='OdomScanRegistration')]
 
 
-def pose_vector(T: np.ndarray) -> np.ndarray:
-    return np.concatenate([T[:3, 3], so3_log(T[:3, :3])])
-
-
 @pytest.mark.parametrize('rotate', [False, True])
 def test_prior_matches_the_target(sample, rotate):
     ds = KittiOdometryDataset(
@@ -47,7 +43,7 @@ def test_prior_matches_the_target(sample, rotate):
         assert out['reg_info']['converged']
         prior = out['reg_prior']
         assert prior.dtype == np.float32 and prior.shape == (6, )
-        target = pose_vector(out['gt_pose'])
+        target = pose_to_vector(out['gt_pose'])
         # the frames are about 0.7 m apart; the 16-beam tiny scans
         # register to centimetres
         assert np.linalg.norm(prior[:3] - target[:3]) < 0.03, (i, prior,

@@ -9,7 +9,7 @@ from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 
 import projects.trimodal_odom.trimodal_odom  # noqa: F401
-from projects.trimodal_odom.trimodal_odom.utils import so3_log
+from projects.trimodal_odom.trimodal_odom.utils import pose_to_vector
 from tests.test_trimodal_odom.test_models.test_trimodal_odometry import (
     light_model_cfg, make_inputs, make_samples)
 
@@ -55,12 +55,9 @@ def test_learns_a_correction_of_the_prior():
     torch.manual_seed(0)
     head = MODELS.build(head_cfg(prior_dropout=0.0))
     samples = make_samples(4)
-    target = torch.stack([
-        torch.as_tensor(
-            np.r_[s.gt_pose[:3, 3].numpy(),
-                  so3_log(s.gt_pose[:3, :3].double().numpy())],
-            dtype=torch.float32) for s in samples
-    ])
+    target = torch.as_tensor(
+        pose_to_vector(np.stack([s.gt_pose.numpy() for s in samples])),
+        dtype=torch.float32)
     # a prior 1 cm / 1 mrad off the target
     prior = target + torch.tensor([0.01, 0.0, -0.01, 0.001, 0.0, 0.0])
     x = torch.randn(4, 16)

@@ -11,7 +11,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .se3 import so3_exp
+from .se3 import make_pose, so3_exp
 
 
 def estimate_normals(points: np.ndarray, tree: cKDTree,
@@ -97,10 +97,7 @@ def point_to_plane_icp(source: np.ndarray,
         w = np.minimum(1.0, huber / np.maximum(np.abs(r), 1e-12))
         H = J.T @ (J * w[:, None]) + 1e-9 * np.eye(6)
         xi = -np.linalg.solve(H, J.T @ (w * r))
-        step = np.eye(4)
-        step[:3, :3] = so3_exp(xi[:3])
-        step[:3, 3] = xi[3:]
-        T = step @ T
+        T = make_pose(so3_exp(xi[:3]), xi[3:]) @ T
         info['rmse'] = float(np.sqrt(np.mean(r**2)))
     info['converged'] = True
     return T, info

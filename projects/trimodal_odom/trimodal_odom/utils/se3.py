@@ -162,3 +162,11 @@ def make_pose(R: np.ndarray, t: np.ndarray) -> np.ndarray:
     T[..., :3, 3] = t
     T[..., 3, 3] = 1.0
     return T
+
+
+def pose_to_vector(T: np.ndarray) -> np.ndarray:
+    """Pose vectors (..., 6) of transforms (..., 4, 4): translation, then
+    axis-angle (:func:`so3_log`); the inverse of :func:`make_pose` with
+    :func:`so3_exp`."""
+    T = np.asarray(T, dtype=np.float64)
+    return np.concatenate([T[..., :3, 3], so3_log(T[..., :3, :3])], axis=-1)

@@ -7,7 +7,7 @@ from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from ...utils.icp import point_to_plane_icp
-from ...utils.se3 import se3_inverse, so3_log
+from ...utils.se3 import pose_to_vector, se3_inverse
 
 
 @TRANSFORMS.register_module()
@@ -92,8 +92,7 @@ class OdomScanRegistration(BaseTransform):
                 level=30)
             return results
         T_cam = Tr @ T_lidar @ se3_inverse(Tr)
-        results['reg_prior'] = np.concatenate(
-            [T_cam[:3, 3], so3_log(T_cam[:3, :3])]).astype(np.float32)
+        results['reg_prior'] = pose_to_vector(T_cam).astype(np.float32)
         return results
 
     def __repr__(self) -> str:

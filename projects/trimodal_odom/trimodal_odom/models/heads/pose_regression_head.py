@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
-from ...utils.se3 import so3_log
+from ...utils.se3 import pose_to_vector
 from ..utils import linear_relu_stack, pose_vector_to_matrix
 
 
@@ -101,7 +101,7 @@ class PoseRegressionHead(BaseModule):
             if T.shape != (4, 4) or not np.all(np.isfinite(T)):
                 raise ValueError(f'data sample {i}: gt_pose must be a '
                                  f'finite (4, 4) matrix, got {T.shape}')
-            poses.append(np.concatenate([T[:3, 3], so3_log(T[:3, :3])]))
+            poses.append(pose_to_vector(T))
         return torch.as_tensor(
             np.stack(poses), dtype=torch.float32, device=device)
 
