@@ -61,7 +61,7 @@ custom_hooks = [
     dict(type='SyncNormHook', priority=48),
     dict(
         type='EMAHook',
-        ema_type='ExpMomentumEMA',
+        ema_type='ForeachExpMomentumEMA',
         momentum=0.0001,
         update_buffers=True,
         priority=49),
