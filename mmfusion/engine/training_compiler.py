@@ -72,6 +72,16 @@ class TrainingCompiler:
     - ``'static'``: ``dynamic=False``, one compilation per input shape
       (each multi-scale size, each batch size), kernels specialised to it.
 
+    Dynamic is the default: YOLOX's multi-scale training uses 11 sizes, so
+    static shapes cost 11 first-batch compilations (and more when the
+    last, smaller batch of an epoch or a freeze switch changes the
+    shapes), each as long as the first, which short runs and benchmarks
+    cannot amortise. What dynamic shapes give up is specialisation of the
+    fused element-wise kernels (the convolutions are cuDNN's either way,
+    tuned per shape by its autotuner); those kernels are memory-bound, so
+    the loss should be small, but only a GPU measurement of both can tell
+    (``tools/analysis_tools/gpu_e2e_job.sh`` runs both).
+
     Recompilations are bounded: while a compiled function runs, dynamo's
     recompile limit is ``recompile_limit`` and hitting it raises an error
     (dynamo's default is to fall back to eager silently). Every
