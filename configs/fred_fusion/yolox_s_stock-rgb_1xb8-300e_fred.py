@@ -23,17 +23,21 @@ num_workers = 2
 
 model = dict(bbox_head=dict(num_classes=5))
 
+# the RGB frames and boxes of the fusion annotation files
+fred_rgb = dict(
+    _delete_=True,
+    type='FREDDataset',
+    modality='rgb',
+    data_root=data_root,
+    data_prefix=dict(img=''))
+
 train_dataloader = dict(
     batch_size=batch_size,
     num_workers=num_workers,
     dataset=dict(
         dataset=dict(
-            _delete_=True,
-            type='FREDDataset',
-            modality='rgb',
-            data_root=data_root,
+            fred_rgb,
             ann_file='annotations/fred_fusion_train.json',
-            data_prefix=dict(img=''),
             pipeline=_base_.train_dataset.dataset.pipeline,
             filter_cfg=dict(filter_empty_gt=False, min_size=32))))
 
@@ -47,12 +51,8 @@ val_dataloader = dict(
     batch_size=batch_size,
     num_workers=num_workers,
     dataset=dict(
-        _delete_=True,
-        type='FREDDataset',
-        modality='rgb',
-        data_root=data_root,
+        fred_rgb,
         ann_file='annotations/fred_fusion_test.json',
-        data_prefix=dict(img=''),
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
