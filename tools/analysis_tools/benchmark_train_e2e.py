@@ -108,6 +108,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=600,
         help='seconds a run may take before it is stopped')
     parser.add_argument(
+        '--stop-margin',
+        type=float,
+        default=45,
+        help='the window ends early (results marked incomplete) when a '
+        'run has taken --run-timeout minus this many seconds, to leave '
+        'time for the rest of its epoch')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         default=[],
@@ -188,7 +195,8 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
             warmup_iters=args.warmup_iters,
             drain_iters=args.drain_iters,
             cycle_sizes=not args.no_cycle_sizes,
-            out_file=out_file))
+            out_file=out_file,
+            time_limit_s=max(0.0, args.run_timeout - args.stop_margin)))
     cfg.custom_hooks = hooks
     imports = cfg.get('custom_imports', dict(imports=[]))
     if 'mmfusion' not in imports['imports']:
@@ -239,7 +247,9 @@ def child_argv(args: argparse.Namespace, run: List[str], work_dir: str,
     argv += [
         '--warmup-iters',
         str(args.warmup_iters), '--window-iters',
-        str(args.window_iters)
+        str(args.window_iters), '--run-timeout',
+        str(args.run_timeout), '--stop-margin',
+        str(args.stop_margin)
     ]
     for flag, value in (('--batch-size', args.batch_size), ('--num-workers',
                                                             args.num_workers),
@@ -326,7 +336,7 @@ def _get(record: dict, *keys) -> Optional[float]:
 def table_rows(records: List[dict]) -> Tuple[List[str], List[List[str]]]:
     """Header and rows of the printed table."""
     header = [
-        'run', 'img/s', 'x first', 'data wait %', 'GPU busy %',
+        'run', 'window it', 'img/s', 'x first', 'data wait %', 'GPU busy %',
         'peak alloc GiB', 'peak resv GiB', 'compile s', 'new size s',
         'worker ms/sample', 'iter median s', 'iter p90 s'
     ]
@@ -342,8 +352,11 @@ def table_rows(records: List[dict]) -> Tuple[List[str], List[List[str]]]:
                         (len(header) - 2))
             continue
         ips = _get(r, 'window', 'images_per_s')
+        iters = (f"{_get(r, 'window', 'iters')}/"
+                 f"{_get(r, 'window', 'requested_iters')}")
         rows.append([
             r['name'],
+            iters,
             fmt(ips),
             fmt(ips / base if ips and base else None, '.2f'),
             fmt(_get(r, 'window', 'data_wait_fraction'), '.1f', 100),

@@ -166,7 +166,10 @@ class TrainSpeedMonitorHook(Hook):
     The results are logged and written as JSON (by the main process); the
     run stops at the end of the epoch in which the window ends
     (``stop_after_window``). Only iterations of the window are measured;
-    their data wait includes the epoch boundaries inside it.
+    their data wait includes the epoch boundaries inside it. With
+    ``time_limit_s`` the window ends early once the run has taken that
+    long (reported with ``complete=False``), so that a benchmark with a
+    time budget still gets its figures.
 
     Args:
         window_iters (int): Iterations measured. Defaults to 200.
@@ -184,6 +187,9 @@ class TrainSpeedMonitorHook(Hook):
             Defaults to ``'train_speed.json'``.
         gpu_sample_interval (float): Seconds between two GPU utilisation
             samples. Defaults to 0.1.
+        time_limit_s (float, optional): End the window after the iteration
+            at which the run (from ``before_run``) has taken this many
+            seconds. Defaults to None: no limit.
         priority (str | int): Hook priority. Defaults to ``'LOWEST'``: the
             iteration time includes every other hook's work.
     """
@@ -196,6 +202,7 @@ class TrainSpeedMonitorHook(Hook):
                  stop_after_window: bool = True,
                  out_file: Optional[str] = 'train_speed.json',
                  gpu_sample_interval: float = 0.1,
+                 time_limit_s: Optional[float] = None,
                  priority: Union[str, int] = 'LOWEST') -> None:
         if window_iters < 1:
             raise ValueError(f'window_iters must be >= 1, got {window_iters}')
@@ -210,6 +217,7 @@ class TrainSpeedMonitorHook(Hook):
         self.stop_after_window = stop_after_window
         self.out_file = out_file
         self.gpu_sample_interval = gpu_sample_interval
+        self.time_limit_s = time_limit_s
         self.priority = priority
         self.results: Optional[dict] = None
 
@@ -330,6 +338,9 @@ class TrainSpeedMonitorHook(Hook):
             self._records.append(record)
             if len(self._records) == self.window_iters:
                 self._finish(runner, complete=True)
+            elif self.time_limit_s is not None and \
+                    now - self._t_run >= self.time_limit_s:
+                self._finish(runner, complete=False)
 
     def after_train(self, runner) -> None:
         """Report an unfinished window (training ended first).
@@ -473,6 +484,7 @@ class TrainSpeedMonitorHook(Hook):
             device=str(self._device),
             window=dict(
                 iters=len(records),
+                requested_iters=self.window_iters,
                 images=images,
                 seconds=seconds,
                 images_per_s=images / seconds if seconds > 0 else None,
@@ -510,7 +522,8 @@ class TrainSpeedMonitorHook(Hook):
             f'{w["images_per_s"]:.1f} images/s, waiting for data '
             f'{100 * w["data_wait_fraction"]:.1f} % of the time, '
             f'median iteration {w["iter_s"].get("median", 0):.3f} s' +
-            ('' if complete else ' (training ended before the window)'))
+            ('' if complete else
+             f' (cut short: {self.window_iters} were asked for)'))
         if self.out_file and is_main_process():
             path = self.out_file if osp.isabs(self.out_file) else osp.join(
                 runner.work_dir, self.out_file)

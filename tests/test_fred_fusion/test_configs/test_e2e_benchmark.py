@@ -75,3 +75,4 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
     # the table names both runs; the first is the reference
     table = proc.stdout[proc.stdout.index('img/s'):]
     assert 'stock' in table and 'dual' in table and '1.00' in table
+    assert f'{WINDOW}/{WINDOW}' in table

@@ -111,3 +111,16 @@ def test_compilations_are_one_time_costs_before_the_window(tmp_path):
     assert warmup['iters'] >= warmup['last_stall_iter'] + 2
     window = results['window']
     assert window['compiles'] == len(window['compile_events'])
+
+
+def test_time_limit_cuts_the_window_short(tmp_path):
+    """Past its time limit the run reports the window it has and stops."""
+    runner, hook = _train(
+        tmp_path, warmup_iters=1, window_iters=100, time_limit_s=0.0)
+    results = hook.results
+    assert not results['complete']
+    assert results['window']['iters'] == 1
+    assert results['window']['requested_iters'] == 100
+    assert results['window']['images'] == BATCH
+    # the window's epoch (the first) ends, then training stops
+    assert runner.epoch == 1
