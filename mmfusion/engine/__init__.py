@@ -10,7 +10,7 @@ from .hooks import (EpochCSVLoggerHook, EpochRecordHook, FreezeScheduleHook,
 from .multi_scale import (count_input_sizes, multi_scale_resizers,
                           multi_scale_sizes)
 from .rng_state_hook import RNGStateHook
-from .training_compiler import TrainingCompiler
+from .training_compiler import TrainingCompiler, dynamic_shape_workarounds
 
 __all__ = [
     'load_from_local', 'AtomicCheckpointHook', 'find_resumable_checkpoint',
@@ -19,5 +19,5 @@ __all__ = [
     'TrainSpeedMonitorHook', 'setup_cpu_distributed',
     'init_process_group_without_cuda', 'CompileEvent', 'CompileLog',
     'get_compile_log', 'TrainingCompiler', 'count_input_sizes',
-    'multi_scale_resizers', 'multi_scale_sizes'
+    'multi_scale_resizers', 'multi_scale_sizes', 'dynamic_shape_workarounds'
 ]

@@ -259,26 +259,23 @@ class TrainingCompiler:
         code = type(module).forward.__code__
         self._code_users.setdefault(code, set()).add(name)
         options = dict(self.options)
-        if self.mode is not None:
+        if self.shapes == 'dynamic' and self.backend == 'inductor':
+            for key, value in dynamic_shape_workarounds(
+                    _on_cuda(module, args), _torch_version()).items():
+                options.setdefault(key, value)
+        mode = self.mode
+        if mode is not None and options:
             # torch.compile takes a mode or options, not both
             from torch._inductor import list_mode_options
             options = {
-                **list_mode_options(self.mode, self.shapes == 'dynamic'),
+                **list_mode_options(mode, self.shapes == 'dynamic'),
                 **options
             }
-        if (self.shapes == 'dynamic' and self.backend == 'inductor'
-                and _on_cuda(module, args) and _torch_version() < (2, 13)):
-            # Inductor's coalesced-tiling analysis (documented in its
-            # config as not applying to dynamic shapes yet) asserts in
-            # tiling_utils.get_pw_red_splits on some dynamic-shape graphs
-            # of this network: pytorch/pytorch#181563, fixed by #181793
-            # (present in torch 2.13, missing in 2.11, where the first
-            # multi-scale size change crashed). The analysis only chooses
-            # Triton tilings, so CPU kernels do not need this.
-            options.setdefault('triton.coalesce_tiling_analysis', False)
+            mode = None
         compiled = torch.compile(
             module,
             backend=self.backend,
+            mode=mode,
             dynamic=False if self.shapes == 'static' else None,
             fullgraph=self.fullgraph,
             options=options or None)
@@ -286,10 +283,36 @@ class TrainingCompiler:
         return compiled
 
 
+def dynamic_shape_workarounds(on_cuda: bool,
+                              version: Tuple[int, int]) -> Dict[str, Any]:
+    """Inductor settings that dynamic-shape compilations of these networks
+    need with a given torch version.
+
+    Inductor's coalesced-tiling analysis (documented in its config as not
+    applying to dynamic shapes yet) asserts in
+    ``tiling_utils.get_pw_red_splits`` on some dynamic-shape graphs of the
+    FRED detectors: pytorch/pytorch#181563, fixed by #181793 (present in
+    torch 2.13, missing in 2.11, where the first multi-scale size change
+    of a compiled run crashed). The analysis only chooses Triton tilings,
+    so CPU kernels do not need the workaround.
+
+    Args:
+        on_cuda (bool): Whether the compiled module runs on a GPU.
+        version (tuple[int, int]): torch's (major, minor) version.
+
+    Returns:
+        dict: Inductor options, e.g.
+        ``{'triton.coalesce_tiling_analysis': False}``; empty if none.
+    """
+    if on_cuda and version < (2, 13):
+        return {'triton.coalesce_tiling_analysis': False}
+    return {}
+
+
 def _on_cuda(module: nn.Module, args: tuple) -> bool:
-    tensors = [p for p in module.parameters()][:1]
-    tensors += [a for a in _tensors(args)][:1]
-    return any(t.is_cuda for t in tensors)
+    """Whether the module's weights or its first input are on a GPU."""
+    first = (next(module.parameters(), None), next(_tensors(args), None))
+    return any(t is not None and t.is_cuda for t in first)
 
 
 def _tensors(x):
