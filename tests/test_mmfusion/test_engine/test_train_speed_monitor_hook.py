@@ -13,11 +13,17 @@ BATCH = 6
 ITERS_PER_EPOCH = 4  # 24 toy samples
 
 
-def _train(tmp_path, max_epochs=5, num_workers=0, **hook_args) -> tuple:
+def _train(tmp_path,
+           max_epochs=5,
+           num_workers=0,
+           compile_cfg=None,
+           **hook_args) -> tuple:
     cfg = toy_config(tmp_path, max_epochs=max_epochs)
     cfg.train_cfg.val_interval = 100
     cfg.train_dataloader.num_workers = num_workers
     cfg.train_dataloader.persistent_workers = num_workers > 0
+    if compile_cfg is not None:  # mmengine's Runner option ``compile``
+        cfg.compile = compile_cfg
     cfg.custom_hooks = [dict(type='TrainSpeedMonitorHook', **hook_args)]
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -87,17 +93,11 @@ def test_compilations_are_one_time_costs_before_the_window(tmp_path):
     recompiles it in several early iterations): the compilations before
     the window are one-time costs, and the window starts after an
     iteration without any."""
-    cfg = toy_config(tmp_path, max_epochs=5)
-    cfg.train_cfg.val_interval = 100
-    cfg.compile = dict(backend='eager')
-    cfg.custom_hooks = [
-        dict(type='TrainSpeedMonitorHook', warmup_iters=1, window_iters=3)
-    ]
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    (hook, ) = [
-        h for h in runner.hooks if isinstance(h, TrainSpeedMonitorHook)
-    ]
+    _, hook = _train(
+        tmp_path,
+        compile_cfg=dict(backend='eager'),
+        warmup_iters=1,
+        window_iters=3)
     results = hook.results
     one_time = results['one_time']
     assert one_time['compiles'] >= 1
