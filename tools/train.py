@@ -11,6 +11,7 @@ Examples::
 import argparse
 import os
 import os.path as osp
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -21,7 +22,7 @@ import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
 from mmfusion.engine import setup_cpu_distributed
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -58,15 +59,15 @@ def parse_args() -> argparse.Namespace:
         help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main() -> None:
-    args = parse_args()
-
+def build_config(args: argparse.Namespace) -> Config:
+    """The config of a run: the file, ``--cfg-options``, the work
+    directory, ``--amp``, ``--auto-scale-lr`` and ``--resume``."""
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -105,14 +106,20 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    return cfg
 
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner of a config (after :func:`build_config`)."""
     # torchrun on a machine without GPUs: gloo, DDP without device ids
     setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    build_runner(build_config(parse_args(argv))).train()
 
 
 if __name__ == '__main__':

@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -334,6 +337,25 @@ def test_compile_network_same_losses_and_keys():
         got_grad = fast.get_parameter(name).grad
         assert got_grad is not None, name
         torch.testing.assert_close(got_grad, ref_grad, rtol=1e-4, atol=1e-6)
-    # the head's forward runs compiled, its losses eagerly
-    assert fast.bbox_head._compiled_call_impl is not None
-    assert ref.bbox_head._compiled_call_impl is None
+    # the training forward of each network part ran compiled (the head's
+    # losses eagerly); the compiled functions are not part of the model
+    assert fast.train_compiler.compiled_modules == ('backbones.rgb',
+                                                    'backbones.event',
+                                                    'fusion_neck', 'neck',
+                                                    'bbox_head')
+    assert ref.train_compiler is None
+    assert list(fast.state_dict()) == list(ref.state_dict())
+    assert [n for n, _ in fast.named_modules()
+            ] == [n for n, _ in ref.named_modules()]
+    for clone in (copy.deepcopy(fast), pickle.loads(pickle.dumps(fast))):
+        assert clone.train_compiler.compiled_modules == ()
+        assert clone.train_compiler.backend == 'eager'
+
+
+def test_compile_network_leaves_prediction_eager():
+    """Prediction runs the eager modules: no compiled function is made."""
+    model = build(compile_network=dict(backend='eager'))
+    model.eval()
+    with torch.no_grad():
+        model(**model.data_preprocessor(batch(), False), mode='predict')
+    assert model.train_compiler.compiled_modules == ()

@@ -12,6 +12,8 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import BaseDataElement
 from torch import Tensor
 
+from mmfusion.engine import TrainingCompiler, count_input_sizes
+
 StreamFeats = Dict[str, Tuple[Tensor, ...]]
 
 
@@ -58,16 +60,20 @@ class DualStreamYOLOX(SingleStageDetector):
             memory layout, which runs the convolutions much faster on
             recent GPUs (the same results up to rounding). Defaults to
             False.
-        compile_network (bool or dict): Compile the backbones, the fusion
-            neck, the neck and the head's convolutions (its ``forward``)
-            with ``torch.compile`` (in place, so the parameter names and
-            checkpoints stay the same); a dict gives ``torch.compile``'s
-            arguments, e.g. ``dict(mode='max-autotune')``. The head's
-            assignment, losses and post-processing, whose shapes change
-            from batch to batch, stay eager. Compilation happens on the
-            first batches (tens of seconds); fused element-wise kernels then
-            save time and the memory of intermediate activations. Defaults
-            to False.
+        compile_network (bool or dict): Compile the training forward of
+            the backbones, the fusion neck, the neck and the head's
+            convolutions (its ``forward``) with ``torch.compile``, through
+            :class:`~mmfusion.engine.TrainingCompiler`: compiled at the
+            first training batch, kept out of the module tree (parameter
+            names, checkpoints, EMA copies unchanged); validation,
+            prediction and export stay eager. A dict gives the compiler's
+            arguments: ``shapes`` (``'dynamic'``, the default: one
+            compilation for all multi-scale sizes, or ``'static'``: one
+            per size), ``recompile_limit``, ``backend``, ``mode``,
+            ``options``, ``fullgraph``. The head's assignment, losses and
+            post-processing, whose shapes change from batch to batch, stay
+            eager. Fused element-wise kernels save time and the memory of
+            intermediate activations. Defaults to False.
         train_cfg (dict, optional): Training config of the head.
         test_cfg (dict, optional): Testing config of the head.
         data_preprocessor (dict, optional): Data preprocessor config, e.g.
@@ -154,14 +160,12 @@ class DualStreamYOLOX(SingleStageDetector):
         if channels_last:
             # in-place initialisation and ``.to(device)`` keep the layout
             self.to(memory_format=torch.channels_last)
+        self.train_compiler: Optional[TrainingCompiler] = None
         if compile_network:
             kwargs = {} if compile_network is True else dict(compile_network)
-            # nn.Module.compile compiles __call__ (forward) only; the
-            # head's loss / predict call it and stay eager themselves
-            for module in (*self.backbones.values(), self.fusion_neck,
-                           self.neck, self.bbox_head):
-                if module is not None:
-                    module.compile(**kwargs)
+            kwargs.setdefault('num_input_sizes',
+                              count_input_sizes(self.data_preprocessor))
+            self.train_compiler = TrainingCompiler(**kwargs)
 
     @property
     def with_fusion(self) -> bool:
@@ -177,13 +181,16 @@ class DualStreamYOLOX(SingleStageDetector):
         """The backbone that encodes ``modality``."""
         return self.backbones['shared' if self.share_weights else modality]
 
-    def extract_stream_feats(self, batch_inputs: Dict[str,
-                                                      Tensor]) -> StreamFeats:
+    def extract_stream_feats(self,
+                             batch_inputs: Dict[str, Tensor],
+                             compiled: bool = False) -> StreamFeats:
         """Run each modality through its backbone.
 
         Args:
             batch_inputs (dict[str, Tensor]): Images keyed by modality,
                 each (N, C, H, W).
+            compiled (bool): Run the compiled backbones (training, with
+                ``compile_network``). Defaults to False.
 
         Returns:
             dict[str, tuple[Tensor]]: Multi-level features per modality.
@@ -194,17 +201,22 @@ class DualStreamYOLOX(SingleStageDetector):
                 m: x.contiguous(memory_format=torch.channels_last)
                 for m, x in batch_inputs.items()
             }
-        return {
-            m: tuple(self.backbone_of(m)(batch_inputs[m]))
-            for m in self.modalities
-        }
+        feats = {}
+        for m in self.modalities:
+            name = 'backbones.' + ('shared' if self.share_weights else m)
+            feats[m] = tuple(
+                self._call(name, self.backbone_of(m), compiled,
+                           batch_inputs[m]))
+        return feats
 
-    def fuse(self, stream_feats: StreamFeats) -> Tuple[Tensor, ...]:
+    def fuse(self,
+             stream_feats: StreamFeats,
+             compiled: bool = False) -> Tuple[Tensor, ...]:
         """Fuse the streams level by level (identity for one stream)."""
         feats = [stream_feats[m] for m in self.modalities]
         if not self.with_fusion:
             return feats[0]
-        return self.fusion_neck(feats)
+        return self._call('fusion_neck', self.fusion_neck, compiled, feats)
 
     def extract_feat(self, batch_inputs: Dict[str,
                                               Tensor]) -> Tuple[Tensor, ...]:
@@ -232,7 +244,8 @@ class DualStreamYOLOX(SingleStageDetector):
         Returns:
             dict[str, Tensor]: Losses (and ``pair_acc``).
         """
-        stream_feats, head_outs = self._run_network(batch_inputs)
+        stream_feats, head_outs = self._run_network(
+            batch_inputs, compiled=True)
         return self._losses(stream_feats, head_outs, batch_data_samples)
 
     def predict(self,
@@ -291,13 +304,26 @@ class DualStreamYOLOX(SingleStageDetector):
         logged['loss'] = sum(v for k, v in losses.items() if 'loss' in k)
         return list(outputs) + [BaseDataElement(loss=logged)]
 
-    def _run_network(
-        self, batch_inputs: Dict[str, Tensor]
-    ) -> Tuple[StreamFeats, Tuple[List[Tensor], ...]]:
-        """Backbone streams and the raw outputs of the head."""
-        stream_feats = self.extract_stream_feats(batch_inputs)
-        head_outs = self.bbox_head(self.neck(self.fuse(stream_feats)))
+    def _run_network(self,
+                     batch_inputs: Dict[str, Tensor],
+                     compiled: bool = False
+                     ) -> Tuple[StreamFeats, Tuple[List[Tensor], ...]]:
+        """Backbone streams and the raw outputs of the head (compiled in
+        training with ``compile_network``)."""
+        stream_feats = self.extract_stream_feats(batch_inputs, compiled)
+        neck_feats = self._call('neck', self.neck, compiled,
+                                self.fuse(stream_feats, compiled))
+        head_outs = self._call('bbox_head', self.bbox_head, compiled,
+                               neck_feats)
         return stream_feats, head_outs
+
+    def _call(self, name: str, module: nn.Module, compiled: bool,
+              *args) -> object:
+        """``module(*args)``, through its compiled function if asked and
+        ``compile_network`` is set."""
+        if compiled and self.train_compiler is not None:
+            return self.train_compiler.run(name, module, *args)
+        return module(*args)
 
     def _losses(self, stream_feats: StreamFeats, head_outs: Tuple[List[Tensor],
                                                                   ...],

@@ -1,0 +1,126 @@
+"""TrainSpeedMonitorHook with the real Runner on the toy classifier: the
+window starts after the warm-up and the prefetch drain, counts every image,
+is written as JSON, and the run stops at the end of its epoch."""
+import json
+import math
+
+from mmengine.runner import Runner
+
+from mmfusion.engine import TrainSpeedMonitorHook
+from tests.test_mmfusion.toy_modules import toy_config
+
+BATCH = 6
+ITERS_PER_EPOCH = 4  # 24 toy samples
+
+
+def _train(tmp_path,
+           max_epochs=5,
+           num_workers=0,
+           compile_cfg=None,
+           **hook_args) -> tuple:
+    cfg = toy_config(tmp_path, max_epochs=max_epochs)
+    cfg.train_cfg.val_interval = 100
+    cfg.train_dataloader.num_workers = num_workers
+    cfg.train_dataloader.persistent_workers = num_workers > 0
+    if compile_cfg is not None:  # mmengine's Runner option ``compile``
+        cfg.compile = compile_cfg
+    cfg.custom_hooks = [dict(type='TrainSpeedMonitorHook', **hook_args)]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hook = next(
+        h for h in runner.hooks if isinstance(h, TrainSpeedMonitorHook))
+    return runner, hook
+
+
+def test_window_after_warmup_then_stop_at_epoch_end(tmp_path):
+    runner, hook = _train(tmp_path, warmup_iters=2, window_iters=5)
+    results = hook.results
+    assert results['complete']
+    window = results['window']
+    assert window['iters'] == 5
+    assert window['images'] == 5 * BATCH
+    assert math.isclose(window['images_per_s'],
+                        window['images'] / window['seconds'])
+    assert 0 <= window['data_wait_fraction'] < 1
+    assert len(window['iter_times']) == len(window['data_times']) == 5
+    assert window['iter_s']['p10'] <= window['iter_s']['median'] <= \
+        window['iter_s']['max']
+    # data + steps + epoch boundaries make up the window's wall clock
+    assert -1e-3 < window['other_s'] < window['seconds']
+    assert window['compiles'] == 0
+    # no workers: nothing to drain; no GPU, no multi-scale resizer
+    assert results['warmup']['iters'] == 2
+    assert results['warmup']['drain_iters'] == 0
+    assert results['warmup']['sizes'] == []
+    assert results['memory'] is None and results['gpu'] is None
+    assert results['one_time']['dataloader_start_s'] >= 0
+    assert results['one_time']['compiles'] == 0
+    # iterations 2-6 measured; the run stops after epoch 2 (iterations 4-7)
+    assert runner.iter == 2 * ITERS_PER_EPOCH
+    assert runner.epoch == 2
+    with open(tmp_path / 'train_speed.json') as f:
+        assert json.load(f) == json.loads(json.dumps(results))
+
+
+def test_warmup_drains_the_prefetch_queue(tmp_path):
+    """One worker prefetching two batches: the window starts two
+    iterations after the first (the dataloader's start)."""
+    _, hook = _train(tmp_path, num_workers=1, warmup_iters=1, window_iters=3)
+    warmup = hook.results['warmup']
+    assert warmup['prefetch_depth'] == 2 and warmup['drain_iters'] == 2
+    assert warmup['last_stall_iter'] == 0
+    assert warmup['iters'] == 3
+    workers = hook.results['workers']
+    assert workers['num_workers'] == 1
+    assert workers['cpu_s'] >= 0
+    assert workers['cpu_ms_per_sample'] >= 0
+
+
+def test_run_ending_inside_the_window_is_reported_incomplete(tmp_path):
+    runner, hook = _train(
+        tmp_path, max_epochs=2, warmup_iters=1, window_iters=100)
+    results = hook.results
+    assert not results['complete']
+    # the warm-up ends after the first iteration (a stall: the dataloader's
+    # start) and one without a stall
+    assert results['warmup']['iters'] == 2
+    assert results['window']['iters'] == 2 * ITERS_PER_EPOCH - 2
+    assert results['window']['images'] == (2 * ITERS_PER_EPOCH - 2) * BATCH
+
+
+def test_compilations_are_one_time_costs_before_the_window(tmp_path):
+    """mmengine's ``compile`` (``train_step`` through dynamo, which
+    recompiles it in several early iterations): the compilations before
+    the window are one-time costs, and the window starts after an
+    iteration without any."""
+    _, hook = _train(
+        tmp_path,
+        compile_cfg=dict(backend='eager'),
+        warmup_iters=1,
+        window_iters=3)
+    results = hook.results
+    one_time = results['one_time']
+    assert one_time['compiles'] >= 1
+    assert one_time['compile_s'] > 0
+    assert len(one_time['compile_events']) == one_time['compiles']
+    assert {e['kind']
+            for e in one_time['compile_events']
+            } <= {'dynamo', 'lazy_backward'}
+    warmup = results['warmup']
+    assert warmup['last_stall_iter'] >= 0
+    assert warmup['iters'] >= warmup['last_stall_iter'] + 2
+    window = results['window']
+    assert window['compiles'] == len(window['compile_events'])
+
+
+def test_time_limit_cuts_the_window_short(tmp_path):
+    """Past its time limit the run reports the window it has and stops."""
+    runner, hook = _train(
+        tmp_path, warmup_iters=1, window_iters=100, time_limit_s=0.0)
+    results = hook.results
+    assert not results['complete']
+    assert results['window']['iters'] == 1
+    assert results['window']['requested_iters'] == 100
+    assert results['window']['images'] == BATCH
+    # the window's epoch (the first) ends, then training stops
+    assert runner.epoch == 1
