@@ -344,3 +344,25 @@ def test_frames_of_several_sizes():
     assert torch.all(out['rgb'][1, :, 80:] == 114)
     assert samples[0].img_shape == (96, 128)
     assert samples[1].img_shape == (96, 128)
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='host synchronisations: CUDA')
+def test_one_host_synchronisation_per_batch_on_cuda():
+    names = ('Mosaic', 'RandomAffine', 'MixUp', 'YOLOXHSVRandomAug',
+             'RandomFlip', 'Resize', 'Pad', 'FilterAnnotations')
+    aug = DualModalBatchYOLOXAugment(steps(*names, pad=114.0))
+    inputs, samples = batch(random_boxes(6))
+    inputs = {m: v.cuda() for m, v in inputs.items()}
+    run(aug, inputs, [s.cuda() for s in samples], 0)  # tables to the GPU
+    samples = [s.cuda() for s in samples]
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode('warn')
+    try:
+        with pytest.warns(UserWarning) as record:
+            out, _ = run(aug, inputs, samples, 0)
+    finally:
+        torch.cuda.set_sync_debug_mode('default')
+    syncs = [w for w in record if 'synchroniz' in str(w.message)]
+    assert len(syncs) == 1, [str(w.message) for w in syncs]
+    assert out['rgb'].is_cuda

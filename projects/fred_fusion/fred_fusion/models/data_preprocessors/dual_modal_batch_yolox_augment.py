@@ -54,7 +54,8 @@ What differs by design:
   a sample; in ``MultiImageMixDataset`` it stops training).
 
 There are no Python loops over samples in the tensor work and one host
-synchronisation per batch (the box counts, at the end).
+synchronisation per batch (the box counts, at the end): host values (the
+sizes, the box counts) go to the device with non-blocking copies.
 
 Why not kornia: ``kornia.augmentation.RandomMosaic`` / ``RandomMixUpV2`` /
 ``RandomAffine`` draw their parameters from other distributions and have
@@ -95,6 +96,12 @@ _FLIP = 21
 _MIX_PARTNERS = 22
 
 Size = Tuple[int, int]
+
+
+def _to_device(values: list, dtype: torch.dtype, device) -> Tensor:
+    """A tensor of host values on ``device``, copied without waiting for
+    the device (``torch.tensor(..., device=cuda)`` synchronises)."""
+    return torch.tensor(values, dtype=dtype).to(device, non_blocking=True)
 
 
 def _uniform(u: Tensor, low: float, high: float) -> Tensor:
@@ -172,7 +179,7 @@ def _pad_value(value: Union[float, Sequence[float]], channels: int,
                              f'modalities, got {values} for {channels} '
                              'channels')
         values = values * (channels // 3)
-    return torch.tensor(values, dtype=torch.float32, device=device)
+    return _to_device(values, torch.float32, device)
 
 
 @MODELS.register_module()
@@ -302,9 +309,8 @@ class DualModalBatchYOLOXAugment(nn.Module):
         # (S2) and of Resize's output (S3), (N, ) float64 each
         sz = dict(
             zip(('in_h', 'in_w', 's2h', 's2w', 's3h', 's3w'),
-                torch.tensor([s[0] + s[2] + s[3] for s in sizes],
-                             dtype=torch.float64,
-                             device=device).unbind(1)))
+                _to_device([s[0] + s[2] + s[3] for s in sizes], torch.float64,
+                           device).unbind(1)))
         flip = (
             u[:, _FLIP] < self.transforms['RandomFlip'].prob
             if self._on('RandomFlip') else torch.zeros(
@@ -401,7 +407,7 @@ class DualModalBatchYOLOXAugment(nn.Module):
                                                BaseBoxes) else gt.bboxes
             boxes.append(b.to(device=device, dtype=torch.float32).view(-1, 4))
             labels.append(gt.labels.to(device=device).view(-1))
-        counts = torch.tensor([len(b) for b in boxes], device=device)
+        counts = _to_device([len(b) for b in boxes], torch.long, device)
         # one slot at least, so that no tensor below is empty
         boxes.append(boxes[0].new_zeros((1, 4)))
         labels.append(labels[0].new_zeros((1, )))
@@ -507,13 +513,15 @@ class DualModalBatchYOLOXAugment(nn.Module):
         h, w = sz['in_h'][src], sz['in_w'][src]
         ratio = torch.minimum(sh / h, sw / w)
         tw, th = torch.floor(w * ratio), torch.floor(h * ratio)
-        right = torch.tensor([False, True, False, True], device=device)
-        bottom = torch.tensor([False, False, True, True], device=device)
+        quadrant = torch.arange(4, device=device)
+        right, bottom = quadrant % 2 == 1, quadrant >= 2
         # paste offset of each tile: mmdet's x1_p - x1_c, y1_p - y1_c
         ox = torch.where(right, cx, cx - tw)
         oy = torch.where(bottom, cy, cy - th)
         ax, ay = w / tw, h / th
-        canvas = u.new_tensor([[2.0 * sh, 2.0 * sw]]).expand(n, 2)
+        canvas = torch.stack(
+            [u.new_full((n, ), 2.0 * sh),
+             u.new_full((n, ), 2.0 * sw)], 1)
         tile = dict(
             ax=ax,
             bx=(0.5 - ox) * ax - 0.5,
@@ -612,8 +620,8 @@ class DualModalBatchYOLOXAugment(nn.Module):
         big = x.new_zeros((c, n, h + 1, w + 1), dtype=torch.float32)
         big[:, :, :h, :w] = x.transpose(0, 1).float() - fill.view(c, 1, 1, 1)
         if any(s != (h, w) for s in in_sizes):
-            hs = torch.tensor([s[0] for s in in_sizes], device=x.device)
-            ws = torch.tensor([s[1] for s in in_sizes], device=x.device)
+            hs = _to_device([s[0] for s in in_sizes], torch.long, x.device)
+            ws = _to_device([s[1] for s in in_sizes], torch.long, x.device)
             rows = torch.arange(h + 1, device=x.device)[None, :, None]
             cols = torch.arange(w + 1, device=x.device)[None, None, :]
             big *= ((rows < hs[:, None, None]) &
@@ -778,12 +786,14 @@ class DualModalBatchYOLOXAugment(nn.Module):
                                                           slice]) -> Tensor:
         """YOLOXHSVRandomAug on the photometric modalities' channels."""
         t = self.transforms['YOLOXHSVRandomAug']
-        deltas = u.new_tensor([t.hue_delta, t.saturation_delta, t.value_delta])
         # np.random.uniform(-1, 1, 3) * deltas * np.random.randint(0, 2, 3),
         # then astype(np.int16)
+        draws = _uniform(u[:, _HSV_GAINS], -1.0, 1.0) * (u[:, _HSV_ON] >= 0.5)
         gains = torch.trunc(
-            _uniform(u[:, _HSV_GAINS], -1.0, 1.0) * deltas *
-            (u[:, _HSV_ON] >= 0.5))
+            torch.stack([
+                draws[:, 0] * t.hue_delta, draws[:, 1] * t.saturation_delta,
+                draws[:, 2] * t.value_delta
+            ], 1))
         img = img.clone()
         for m in self.photometric_modalities:
             if m in channels:

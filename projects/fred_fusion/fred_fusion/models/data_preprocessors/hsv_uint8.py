@@ -8,7 +8,12 @@ run on a batch: over every 8-bit colour (BGR -> HSV) and every HSV triple
 (HSV -> BGR) they give exactly what OpenCV 4.11 gives on x86 with AVX2,
 whose vector path rounds ``1 - s * h`` once (a fused multiply-add; emulated
 here in float64).
+
+The tables are copied to a device once (no host synchronisation after the
+first call).
 """
+import functools
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -33,7 +38,11 @@ def _tables() -> Tensor:
     return torch.from_numpy(table)
 
 
-_TABLES = _tables()
+@functools.lru_cache(maxsize=None)
+def _device_tables(device: torch.device) -> tuple:
+    """The BGR -> HSV tables (2, 256) and the hue sectors (6, 3) on
+    ``device``."""
+    return (_tables().to(device), torch.tensor(_SECTORS, device=device))
 
 
 def bgr_to_hsv_uint8(bgr: Tensor) -> Tensor:
@@ -51,7 +60,7 @@ def bgr_to_hsv_uint8(bgr: Tensor) -> Tensor:
     b, g, r = x[:, 0], x[:, 1], x[:, 2]
     v = torch.maximum(torch.maximum(b, g), r)
     diff = v - torch.minimum(torch.minimum(b, g), r)
-    tables = _TABLES.to(x.device)
+    tables = _device_tables(x.device)[0]
     half = 1 << (_HSV_SHIFT - 1)
     s = (diff * tables[0][v] + half) >> _HSV_SHIFT
     h = torch.where(v == r, g - b,
@@ -72,8 +81,8 @@ def hsv_to_bgr_uint8(hsv: Tensor) -> Tensor:
         Tensor: (N, 3, H, W) int32 B, G, R values in ``[0, 255]``.
     """
     f32 = torch.float32
-    hscale = torch.tensor(6.0, dtype=f32) / HUE_RANGE
-    h = hsv[:, 0].to(f32) * hscale.to(hsv.device)
+    # float32 of these Python numbers equals OpenCV's 6.0f / 180 etc.
+    h = hsv[:, 0].to(f32) * (6.0 / HUE_RANGE)
     s = hsv[:, 1].to(f32) * (1.0 / 255.0)
     v = hsv[:, 2].to(f32) * (1.0 / 255.0)
     sector = torch.trunc(h)
@@ -84,7 +93,7 @@ def hsv_to_bgr_uint8(hsv: Tensor) -> Tensor:
         v, v * (1.0 - s), v * (1.0 - s64 * frac.double()).to(f32),
         v * (1.0 - s64 * (1.0 - frac).double()).to(f32)
     ])
-    index = torch.tensor(_SECTORS, device=hsv.device)[sector]
+    index = _device_tables(hsv.device)[1][sector]
     bgr = tab.gather(0, index.movedim(-1, 0))
     return torch.trunc(bgr * 255.0).clamp_(0,
                                            255).to(torch.int32).movedim(0, 1)
