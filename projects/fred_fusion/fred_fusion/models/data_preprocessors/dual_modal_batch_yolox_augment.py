@@ -16,7 +16,8 @@ What is the same as on the CPU:
   from (Mosaic centre, RandomAffine rotation / scale / shear / translation,
   MixUp jitter / flip / crop offset, the HSV gains and their on / off
   choice, the flip), per sample, from torch's generator on the device
-  (``torch.manual_seed``, as set by mmengine's ``randomness.seed``);
+  (``torch.manual_seed``, as set by mmengine's ``randomness.seed``; the
+  ranks of a distributed run draw different parameters);
 - the geometry: OpenCV's pixel conventions (``cv2.warpPerspective`` maps
   pixel indices through the matrix, ``cv2.resize`` pixel centres), the
   integer sizes and offsets mmdet computes (``int()`` of the Mosaic centre
@@ -74,6 +75,7 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS, TRANSFORMS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import BaseBoxes
+from mmengine.dist import get_dist_info
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
@@ -303,7 +305,12 @@ class DualModalBatchYOLOXAugment(nn.Module):
         x, in_sizes, channels = self._stack(inputs, data_samples)
         n, device = x.shape[0], x.device
         raw = self._ground_truth(data_samples, device)
-        u = torch.rand(n, self.num_draws, dtype=torch.float64, device=device)
+        # every rank of a distributed run draws for the whole global batch
+        # (the generators stay in step) and uses its own rows
+        rank, world_size = get_dist_info()
+        u = torch.rand(
+            world_size * n, self.num_draws, dtype=torch.float64,
+            device=device)[rank * n:(rank + 1) * n]
         sizes = self._sizes(in_sizes)
         # per-sample sizes (h, w) of the input, of RandomAffine's output
         # (S2) and of Resize's output (S3), (N, ) float64 each
