@@ -26,13 +26,18 @@ def _data(shapes, modalities=('rgb', 'event')):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def test_per_modality_normalisation_and_padding():
-    pre = DualModalDetDataPreprocessor(
+def per_modality_preprocessor() -> DualModalDetDataPreprocessor:
+    """Own statistics and channel order per modality, padding to 32."""
+    return DualModalDetDataPreprocessor(
         mean=dict(rgb=[1., 2., 3.], event=[0., 0., 0.]),
         std=dict(rgb=[2., 2., 2.], event=[1., 1., 1.]),
         bgr_to_rgb=dict(rgb=True, event=False),
         pad_size_divisor=32,
         pad_value=-1)
+
+
+def test_per_modality_normalisation_and_padding():
+    pre = per_modality_preprocessor()
     out = pre(_data([(40, 50), (30, 70)]))
     rgb, event = out['inputs']['rgb'], out['inputs']['event']
     assert rgb.shape == event.shape == (2, 3, 64, 96)
@@ -96,12 +101,7 @@ def test_bad_settings_raise():
 
 
 def test_stacked_inputs_normalise_like_lists():
-    pre = DualModalDetDataPreprocessor(
-        mean=dict(rgb=[1., 2., 3.], event=[0., 0., 0.]),
-        std=dict(rgb=[2., 2., 2.], event=[1., 1., 1.]),
-        bgr_to_rgb=dict(rgb=True, event=False),
-        pad_size_divisor=32,
-        pad_value=-1)
+    pre = per_modality_preprocessor()
     listed = pre(_data([(40, 50), (40, 50)]))
     data = _data([(40, 50), (40, 50)])
     data['inputs'] = {m: torch.stack(v) for m, v in data['inputs'].items()}
