@@ -625,7 +625,7 @@ class DualModalBatchYOLOXAugment(nn.Module):
             value = t['Pad'].pad_val.get('img', 0) if 'Pad' in t else 0.0
         fill = _pad_value(value, c, x.device)
         big = x.new_zeros((c, n, h + 1, w + 1), dtype=torch.float32)
-        big[:, :, :h, :w] = x.transpose(0, 1).float() - fill.view(c, 1, 1, 1)
+        big[:, :, :h, :w].copy_(x.transpose(0, 1)).sub_(fill.view(c, 1, 1, 1))
         if any(s != (h, w) for s in in_sizes):
             hs = _to_device([s[0] for s in in_sizes], torch.long, x.device)
             ws = _to_device([s[1] for s in in_sizes], torch.long, x.device)
@@ -663,7 +663,7 @@ class DualModalBatchYOLOXAugment(nn.Module):
             padding_mode='zeros',
             align_corners=False)
         out = out.view(c, n, *u.shape[1:]).transpose(0, 1)
-        return out * inside[:, None], inside
+        return out.mul_(inside[:, None]), inside
 
     def _warp(self, big: Tensor, fill: Tensor, to_canvas: Tensor, src: Tensor,
               tile: Dict[str, Tensor], sz: Dict[str, Tensor],
@@ -677,48 +677,62 @@ class DualModalBatchYOLOXAugment(nn.Module):
         Returns:
             Tensor: (N, C, H', W') float32 image of uint8 values.
         """
-        n, device = src.shape[0], src.device
         cx, cy = _map_pixels(to_canvas, *out_size)
         tile = {k: v.float() for k, v in tile.items()}
-        in_h, in_w = sz['in_h'].float(), sz['in_w'].float()
+        weight = None
         if src.shape[1] == 4:
-            quadrant = ((cx >= (tile['cx'] - 0.5)[..., None]).long() + 2 *
-                        (cy >= (tile['cy'] - 0.5)[..., None]).long())
-            index = quadrant + 4 * torch.arange(
-                n, device=device).view(-1, 1, 1)
-
-            def per_pixel(t: Tensor) -> Tensor:
-                return t.reshape(-1).take(index)
-
-            u = per_pixel(tile['ax']) * cx + per_pixel(tile['bx'])
-            v = per_pixel(tile['ay']) * cy + per_pixel(tile['by'])
-            frames = per_pixel(src)
-            frame_h, frame_w = per_pixel(in_h[src]), per_pixel(in_w[src])
-        else:
-            u, v = cx, cy
-            frames = src.view(-1, 1, 1)
-            frame_h, frame_w = in_h.view(-1, 1, 1), in_w.view(-1, 1, 1)
+            # outside the Mosaic canvas: RandomAffine's border, blended over
+            # the last pixel as cv2.warpPerspective blends it (the tiles
+            # beyond the canvas edge were cropped)
+            weight = (
+                torch.minimum(cx + 1, tile['width'][..., None] - cx).clamp_(
+                    0, 1) * torch.minimum(
+                        cy + 1, tile['height'][..., None] - cy).clamp_(0, 1))
+        frames, u, v, frame_h, frame_w = self._tile_pixels(
+            cx, cy, src, tile, sz)
+        del cx, cy  # (N, H', W') each: memory for the sampling
         if not (self._on('Mosaic') or self._on('RandomAffine')):
             # only flip and resize: cv2.resize repeats the edge pixels
             u = torch.minimum(u.clamp(min=0), frame_w - 1)
             v = torch.minimum(v.clamp(min=0), frame_h - 1)
         img, _ = self._grid_sample(big, frames, u, v, frame_h, frame_w)
-        img = img + fill.view(1, -1, 1, 1)
-        if src.shape[1] == 4:
-            # outside the Mosaic canvas: RandomAffine's border, blended over
-            # the last pixel as cv2.warpPerspective blends it (the tiles
-            # beyond the canvas edge were cropped)
+        img.add_(fill.view(1, -1, 1, 1))
+        if weight is not None:
             border = fill
             if self._on('RandomAffine'):
                 border = _pad_value(self.transforms['RandomAffine'].border_val,
-                                    img.shape[1], device)
-            weight = (
-                torch.minimum(cx + 1, tile['width'][..., None] - cx).clamp(
-                    0, 1) * torch.minimum(
-                        cy + 1, tile['height'][..., None] - cy).clamp(0, 1))
+                                    img.shape[1], src.device)
             border = border.view(1, -1, 1, 1)
-            img = border + weight[:, None] * (img - border)
+            img.sub_(border).mul_(weight[:, None]).add_(border)
         return img.round_().clamp_(0, 255)
+
+    @staticmethod
+    def _tile_pixels(cx: Tensor, cy: Tensor, src: Tensor,
+                     tile: Dict[str, Tensor], sz: Dict[str, Tensor]) -> tuple:
+        """Frame index, frame pixel (u, v) and frame size of each canvas
+        pixel (cx, cy): the Mosaic quadrant's tile, else the frame itself.
+
+        Returns:
+            tuple[Tensor]: (N, H', W') or broadcastable tensors.
+        """
+        n, device = src.shape[0], src.device
+        in_h, in_w = sz['in_h'].float(), sz['in_w'].float()
+        if src.shape[1] == 1:
+            return (src.view(-1, 1,
+                             1), cx, cy, in_h.view(-1, 1,
+                                                   1), in_w.view(-1, 1, 1))
+        quadrant = ((cx >= (tile['cx'] - 0.5)[..., None]).long() + 2 *
+                    (cy >= (tile['cy'] - 0.5)[..., None]).long())
+        index = quadrant.add_(4 *
+                              torch.arange(n, device=device).view(-1, 1, 1))
+
+        def per_pixel(t: Tensor) -> Tensor:
+            return t.reshape(-1).take(index)
+
+        return (per_pixel(src),
+                per_pixel(tile['ax']).mul_(cx).add_(per_pixel(tile['bx'])),
+                per_pixel(tile['ay']).mul_(cy).add_(per_pixel(tile['by'])),
+                per_pixel(in_h[src]), per_pixel(in_w[src]))
 
     def _mixup(self, u: Tensor, big: Tensor, fill: Tensor, img: Tensor,
                to_s2: Tensor, sz: Dict[str, Tensor], raw: Tuple[Tensor, Tensor,
@@ -765,10 +779,10 @@ class DualModalBatchYOLOXAugment(nn.Module):
                                           h.float().view(-1, 1, 1),
                                           w.float().view(-1, 1, 1))
         pad = _pad_value(t.pad_val, img.shape[1], device).view(1, -1, 1, 1)
-        other = torch.where(inside[:, None], other + fill.view(1, -1, 1, 1),
-                            pad).round_().clamp_(0, 255)
-        img = torch.where(
-            apply.view(-1, 1, 1, 1), torch.floor((img + other) * 0.5), img)
+        other.add_(fill.view(1, -1, 1, 1))
+        torch.where(inside[:, None], other, pad, out=other)
+        other.round_().clamp_(0, 255).add_(img).mul_(0.5).floor_()
+        img = torch.where(apply.view(-1, 1, 1, 1), other, img)
 
         # the partner's boxes, as MixUp.transform adjusts them
         pboxes, plabels, pvalid = (r[partner] for r in raw)
@@ -801,7 +815,6 @@ class DualModalBatchYOLOXAugment(nn.Module):
                 draws[:, 0] * t.hue_delta, draws[:, 1] * t.saturation_delta,
                 draws[:, 2] * t.value_delta
             ], 1))
-        img = img.clone()
         for m in self.photometric_modalities:
             if m in channels:
                 sl = channels[m]
@@ -819,7 +832,8 @@ class DualModalBatchYOLOXAugment(nn.Module):
         ys = torch.arange(img.shape[-2], device=device).view(1, -1, 1)
         inside = ((xs < sz['s3w'].view(-1, 1, 1)) &
                   (ys < sz['s3h'].view(-1, 1, 1)))
-        return torch.where(inside[:, None], img, pad.view(1, -1, 1, 1))
+        return torch.where(
+            inside[:, None], img, pad.view(1, -1, 1, 1), out=img)
 
     def _flip_resize_filter(self, boxes: Tensor, valid: Tensor, flip: Tensor,
                             sz: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:

@@ -39,10 +39,9 @@ def _tables() -> Tensor:
 
 
 @functools.lru_cache(maxsize=None)
-def _device_tables(device: torch.device) -> tuple:
-    """The BGR -> HSV tables (2, 256) and the hue sectors (6, 3) on
-    ``device``."""
-    return (_tables().to(device), torch.tensor(_SECTORS, device=device))
+def _device_tables(device: torch.device) -> Tensor:
+    """The BGR -> HSV tables (2, 256) on ``device``."""
+    return _tables().to(device)
 
 
 def bgr_to_hsv_uint8(bgr: Tensor) -> Tensor:
@@ -60,7 +59,7 @@ def bgr_to_hsv_uint8(bgr: Tensor) -> Tensor:
     b, g, r = x[:, 0], x[:, 1], x[:, 2]
     v = torch.maximum(torch.maximum(b, g), r)
     diff = v - torch.minimum(torch.minimum(b, g), r)
-    tables = _device_tables(x.device)[0]
+    tables = _device_tables(x.device)
     half = 1 << (_HSV_SHIFT - 1)
     s = (diff * tables[0][v] + half) >> _HSV_SHIFT
     h = torch.where(v == r, g - b,
@@ -87,16 +86,21 @@ def hsv_to_bgr_uint8(hsv: Tensor) -> Tensor:
     v = hsv[:, 2].to(f32) * (1.0 / 255.0)
     sector = torch.trunc(h)
     frac = h - sector
-    sector = (sector - torch.trunc(sector * (1.0 / 6.0)) * 6).long()
+    sector = sector - torch.trunc(sector * (1.0 / 6.0)) * 6
     s64 = s.double()
-    tab = torch.stack([
-        v, v * (1.0 - s), v * (1.0 - s64 * frac.double()).to(f32),
-        v * (1.0 - s64 * (1.0 - frac).double()).to(f32)
-    ])
-    index = _device_tables(hsv.device)[1][sector]
-    bgr = tab.gather(0, index.movedim(-1, 0))
-    return torch.trunc(bgr * 255.0).clamp_(0,
-                                           255).to(torch.int32).movedim(0, 1)
+    tab = (v, v * (1.0 - s), v * (1.0 - s64 * frac.double()).to(f32),
+           v * (1.0 - s64 * (1.0 - frac).double()).to(f32))
+
+    def pick(channel: int) -> Tensor:
+        # tab[_SECTORS[sector][channel]], runs of equal entries merged
+        out = tab[_SECTORS[5][channel]]
+        for k in range(4, -1, -1):
+            if _SECTORS[k][channel] != _SECTORS[k + 1][channel]:
+                out = torch.where(sector <= k, tab[_SECTORS[k][channel]], out)
+        return out
+
+    bgr = torch.stack([pick(c) for c in range(3)], 1)
+    return torch.trunc(bgr.mul_(255.0)).clamp_(0, 255).to(torch.int32)
 
 
 def yolox_hsv_shift(bgr: Tensor, gains: Tensor) -> Tensor:
