@@ -88,7 +88,7 @@ STEPS = ('Mosaic', 'RandomAffine', 'MixUp', 'YOLOXHSVRandomAug', 'RandomFlip',
 # Columns of the (N, K) uniform draws; every parameter has its column
 # whether or not its step runs, so that skipping a step leaves the others'
 # draws unchanged.
-_CENTER = slice(0, 2)
+_CENTER_X, _CENTER_Y = 0, 1
 _MOSAIC_PARTNERS = slice(2, 5)
 _ROTATE, _SCALE, _SHEAR_X, _SHEAR_Y, _SHIFT_X, _SHIFT_Y = range(5, 11)
 _JITTER, _MIX_FLIP, _MIX_X, _MIX_Y = range(11, 15)
@@ -514,8 +514,8 @@ class DualModalBatchYOLOXAugment(nn.Module):
         mosaic = self.transforms['Mosaic']
         sw, sh = mosaic.img_scale
         low, high = mosaic.center_ratio_range
-        cx = torch.floor(_uniform(u[:, 0], low, high) * sw)[:, None]
-        cy = torch.floor(_uniform(u[:, 1], low, high) * sh)[:, None]
+        cx = torch.floor(_uniform(u[:, _CENTER_X], low, high) * sw)[:, None]
+        cy = torch.floor(_uniform(u[:, _CENTER_Y], low, high) * sh)[:, None]
         src = torch.cat([own, self._others(u[:, _MOSAIC_PARTNERS])], 1)
         h, w = sz['in_h'][src], sz['in_w'][src]
         ratio = torch.minimum(sh / h, sw / w)
