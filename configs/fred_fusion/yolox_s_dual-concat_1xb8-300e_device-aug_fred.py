@@ -15,14 +15,6 @@ model = dict(
         non_blocking=True,
         raw_batch_augments=[_base_.batch_yolox_augment]))
 
-# The last 15 epochs without Mosaic / RandomAffine / MixUp: the switch
-# turns them off in the data preprocessor.
-custom_hooks = [
-    dict(hook, type='DualModalYOLOXModeSwitchHook')
-    if hook['type'] == 'YOLOXModeSwitchHook' else hook
-    for hook in _base_.custom_hooks
-]
-
 # as yolox_s_dual-concat_1xb8-300e_fred.py
 val_evaluator = dict(type='FREDCocoMetric', classwise=True)
 test_evaluator = val_evaluator

@@ -13,8 +13,8 @@
 # samples of the batch. A model config adds it with
 #   model = dict(data_preprocessor=dict(
 #       raw_batch_augments=[_base_.batch_yolox_augment]))
-# and its YOLOXModeSwitchHook becomes DualModalYOLOXModeSwitchHook (which
-# switches the preprocessor's augmentation off in the last epochs).
+# (the schedule's DualModalYOLOXModeSwitchHook switches Mosaic,
+# RandomAffine and MixUp off there in the last epochs).
 # Validation and testing are those of ``fred_sample.py``.
 #
 # A new ``img_scale`` means restating ``train_pipeline`` (see

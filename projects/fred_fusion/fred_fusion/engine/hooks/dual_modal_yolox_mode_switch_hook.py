@@ -13,8 +13,7 @@ class DualModalYOLOXModeSwitchHook(YOLOXModeSwitchHook):
     mmdet's hook, wherever the augmentation runs:
 
     - the data preprocessor's raw batch augmentations (e.g.
-      ``DualModalBatchYOLOXAugment``), when it has
-      ``update_skip_type_keys``;
+      ``DualModalBatchYOLOXAugment``), when it has some;
     - the train dataset's pipeline, when the dataset has
       ``update_skip_type_keys`` (``MultiModalMixDataset``), exactly as
       mmdet's hook does it (the dataloader's workers restart).
@@ -36,7 +35,7 @@ class DualModalYOLOXModeSwitchHook(YOLOXModeSwitchHook):
         switch = (not self._has_switched and runner.epoch + 1
                   >= runner.max_epochs - self.num_last_epochs)
         preprocessor = model.data_preprocessor
-        if switch and hasattr(preprocessor, 'update_skip_type_keys'):
+        if switch and getattr(preprocessor, 'raw_batch_augments', None):
             runner.logger.info(
                 f'Data preprocessor: skipping {list(self.skip_type_keys)} '
                 'from now on')

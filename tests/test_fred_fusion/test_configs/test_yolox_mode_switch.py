@@ -1,10 +1,11 @@
-"""Training on the device augmentation path with the real Runner.
+"""YOLOX's last-epochs switch with the real Runner, on both paths.
 
-The dual YOLOX-s config of that path (shrunk as in ``test_fred_configs``)
-trains on the generated tiny sample: Mosaic, RandomAffine and MixUp run
-in the data preprocessor in the first epochs, and
-``DualModalYOLOXModeSwitchHook`` turns them off (and the L1 loss on) for
-the last epochs, also in a run resumed after the switch point.
+The dual YOLOX-s configs (shrunk as in ``test_fred_configs``) train on the
+generated tiny sample. On the device augmentation path Mosaic,
+RandomAffine and MixUp run in the data preprocessor in the first epochs,
+and ``DualModalYOLOXModeSwitchHook`` turns them off (and the L1 loss on)
+for the last epochs, also in a run resumed after the switch point; on the
+CPU path the same hook switches the dataset's pipeline as mmdet's does.
 """
 import os.path as osp
 
@@ -14,8 +15,9 @@ from mmengine.runner import Runner
 
 from tests.test_fred_fusion.test_configs.test_fred_configs import REPO, shrink
 
-CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_s_dual-concat_1xb8-300e_device-aug_fred.py')
+CONFIGS = osp.join(REPO, 'configs', 'fred_fusion')
+DEVICE = osp.join(CONFIGS, 'yolox_s_dual-concat_1xb8-300e_device-aug_fred.py')
+CPU = osp.join(CONFIGS, 'yolox_s_dual-concat_1xb8-300e_fred.py')
 SWITCHED = ('Mosaic', 'RandomAffine', 'MixUp')
 
 
@@ -31,15 +33,23 @@ class RecordAugment(Hook):
                          batch_idx,
                          data_batch=None,
                          outputs=None) -> None:
-        augment = runner.model.data_preprocessor.raw_batch_augments[0]
-        self.seen.append((runner.epoch, augment.skip_type_keys,
-                          runner.model.bbox_head.use_l1))
+        augments = runner.model.data_preprocessor.raw_batch_augments
+        skipped = (
+            augments[0].skip_type_keys
+            if augments else runner.train_dataloader.dataset._skip_type_keys)
+        self.seen.append(
+            (runner.epoch, tuple(skipped
+                                 or ()), runner.model.bbox_head.use_l1))
 
 
-def build(root: str, work_dir: str, max_epochs: int, **kwargs) -> Runner:
+def build(root: str,
+          work_dir: str,
+          max_epochs: int,
+          config: str = DEVICE,
+          **kwargs) -> Runner:
     cfg = Config(
-        Config.fromfile(CONFIG).to_dict(),
-        filename=CONFIG,
+        Config.fromfile(config).to_dict(),
+        filename=config,
         format_python_code=False)
     cfg = shrink(cfg, root, work_dir)
     cfg.train_cfg.max_epochs = max_epochs
@@ -76,3 +86,11 @@ def test_device_path_trains_switches_and_resumes(fred_tiny_root, tmp_path):
     assert augment.skip_type_keys == ()
     resumed.train()
     assert record.seen == [(2, SWITCHED, True)]
+
+
+def test_cpu_path_switches_the_dataset_pipeline(fred_tiny_root, tmp_path):
+    runner, record = build(
+        fred_tiny_root, str(tmp_path), max_epochs=3, config=CPU)
+    runner.train()
+    assert record.seen == [(0, (), False), (1, SWITCHED, True),
+                           (2, SWITCHED, True)]
