@@ -32,6 +32,24 @@ training step consumes on the same machine.
 variant, ``dual-cache`` (dual with ``LoadFREDImages(event_cache=True)``), in
 the same rounds; the load time of a cached event frame is printed next to
 the PNG decode time.
+
+``--device-config`` measures the device augmentation path as well: the
+variant ``dual-device`` is the training dataset of that config (workers
+only load one RGB and one event frame at the size training needs; read
+from the cache with ``--event-cache``), batched by ``modal_stack_collate``
+with ``--num-workers``. The CPU time of each loading step per sample is
+printed (and of the RGB decode, event load and event resize inside
+``LoadFREDImages``), and the config's batch augmentation
+(``DualModalBatchYOLOXAugment``, from
+``model.data_preprocessor.raw_batch_augments`` or the dataset file's
+``batch_yolox_augment``) is timed on a batch of ``--augment-batch-size``
+samples on ``--augment-device``. Example, on a GPU machine::
+
+    python tools/analysis_tools/benchmark_fred_pipeline.py \
+        configs/fred_fusion/_base_/datasets/fred_sample.py --event-cache \
+        --device-config configs/fred_fusion/_base_/datasets/\
+fred_sample_device-aug.py \
+        --num-workers 16 --batch-size 64 --num-samples 3072 --warmup 0
 """
 import argparse
 import copy
@@ -40,17 +58,20 @@ import os.path as osp
 import random
 import tempfile
 import time
-from typing import Dict, List, Tuple
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
-from mmdet.registry import DATASETS
+import torch
+from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import projects.fred_fusion.fred_fusion  # noqa: F401
+from projects.fred_fusion.fred_fusion.datasets import modal_stack_collate
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
     cache_paths, cache_sequence, find_event_frame_dirs, load_cache_file)
 from projects.fred_fusion.fred_fusion.datasets.fred_conversion import (
@@ -61,15 +82,17 @@ from projects.fred_fusion.fred_fusion.datasets.synthetic import \
 REF_EVENT = osp.join(
     osp.dirname(__file__), '..', '..', 'tests', 'data', 'fred', 'real_samples',
     'night_ev.png')
-#: Measured variants: name -> (modality, event_cache).
+#: Measured variants: name -> (modality, event_cache); ``dual-device``
+#: reads the cache with ``--event-cache``.
 VARIANTS = {
     'rgb': ('rgb', False),
     'dual': ('dual', False),
-    'dual-cache': ('dual', True)
+    'dual-cache': ('dual', True),
+    'dual-device': ('dual', None)
 }
 
 
-def parse_args():
+def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(
         description='Benchmark the FRED training pipeline')
     parser.add_argument('config', help='config with train_dataloader')
@@ -104,7 +127,24 @@ def parse_args():
         '--event-cache',
         action='store_true',
         help='build the event cache and also measure dual reading it')
-    return parser.parse_args()
+    parser.add_argument(
+        '--device-config',
+        help='config of the device augmentation path: also measure its '
+        'loading (dual-device) and time its batch augmentation')
+    parser.add_argument(
+        '--augment-device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='device of the batch augmentation timing')
+    parser.add_argument(
+        '--augment-batch-size',
+        type=int,
+        help='batch of the augmentation timing (default: --batch-size)')
+    parser.add_argument(
+        '--augment-repeats',
+        type=int,
+        default=5,
+        help='timed runs of the batch augmentation')
+    return parser.parse_args(argv)
 
 
 def prepare_root(args, tmp: str) -> str:
@@ -184,7 +224,9 @@ def measure(dataset, args) -> Tuple[float, float]:
             args.num_samples / (time.process_time() - cpu))
 
 
-def measure_loader(dataset, args) -> Tuple[float, float]:
+def measure_loader(dataset,
+                   args,
+                   collate_fn=pseudo_collate) -> Tuple[float, float]:
     """Samples/s of a DataLoader with ``args.num_workers`` processes.
 
     Every worker builds whole batches, and at the start all of them work
@@ -203,7 +245,7 @@ def measure_loader(dataset, args) -> Tuple[float, float]:
         batch_size=args.batch_size,
         sampler=[i % len(dataset) for i in range(total)],
         num_workers=args.num_workers,
-        collate_fn=pseudo_collate,
+        collate_fn=collate_fn,
         worker_init_fn=_seed_worker)
     it = iter(loader)
     for _ in range(warmup):
@@ -213,6 +255,79 @@ def measure_loader(dataset, args) -> Tuple[float, float]:
         next(it)
     elapsed = time.perf_counter() - start
     return batches * args.batch_size / elapsed, float('nan')
+
+
+def device_stage_ms(dataset,
+                    num: int = 20,
+                    repeats: int = 3) -> Dict[str, float]:
+    """Median CPU ms per sample of each step of a loading pipeline, of the
+    parts of ``LoadFREDImages(scale_to)`` and of ``modal_stack_collate``."""
+    times = defaultdict(list)
+
+    def timed(name, fn, *args):
+        start = time.process_time()
+        out = fn(*args)
+        times[name].append(time.process_time() - start)
+        return out
+
+    samples = []
+    for i in range(num):
+        for _ in range(repeats):
+            results = dataset.get_data_info(i % len(dataset))
+            for t in dataset.pipeline.transforms:
+                results = timed(type(t).__name__, t, results)
+        samples.append(results)
+        info = dataset.get_data_info(i % len(dataset))
+        load = next(
+            t for t in dataset.pipeline.transforms
+            if type(t).__name__ == 'LoadFREDImages')
+        if load.scale_to is not None:
+            _, h, w = results['inputs']['rgb'].shape
+            timed(' RGB decode', load._load, info['img_path'],
+                  load._reduction(info['width'], info['height']))
+            event = timed(' event load', load._load_event, info['event_path'])
+            timed(' event resize', load._resize, event, (w, h))
+    for _ in range(repeats):
+        start = time.process_time()
+        modal_stack_collate(samples)
+        times['collate'].append((time.process_time() - start) / num)
+    return {k: float(np.median(v)) * 1e3 for k, v in times.items()}
+
+
+def augment_config(cfg: Config) -> dict:
+    """The batch augmentation of a device-path config."""
+    pre = cfg.get('model', {}).get('data_preprocessor', {})
+    augs = pre.get('raw_batch_augments') or [cfg.get('batch_yolox_augment')]
+    if augs[0] is None:
+        raise ValueError('the device config has neither model.data_'
+                         'preprocessor.raw_batch_augments nor '
+                         'batch_yolox_augment')
+    return copy.deepcopy(augs[0])
+
+
+def time_augment(cfg: Config, dataset, args) -> List[float]:
+    """ms per batch of the config's batch augmentation on a batch of the
+    device-path dataset, ``--augment-repeats`` runs after two warm-ups."""
+    device = torch.device(args.augment_device)
+    augment = MODELS.build(augment_config(cfg)).to(device)
+    num = args.augment_batch_size or args.batch_size
+    batch = modal_stack_collate(
+        [dataset[i % len(dataset)] for i in range(num)])
+    inputs = {m: v.to(device) for m, v in batch['inputs'].items()}
+    samples = [s.to(device) for s in batch['data_samples']]
+    torch.manual_seed(0)
+    times = []
+    for i in range(2 + args.augment_repeats):
+        fresh = copy.deepcopy(samples)
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        augment(inputs, fresh)
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        if i >= 2:
+            times.append((time.perf_counter() - start) * 1e3)
+    return times
 
 
 def _seed_worker(worker_id: int) -> None:
@@ -237,13 +352,18 @@ def report(name: str, rates: Dict[str, List[float]]) -> None:
               f'{np.median(ratios):.2f}x)')
 
 
-def main():
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
     init_default_scope('mmdet')
     # as mmengine's runner sets up the dataloader processes
     cv2.setNumThreads(0)
     cfg = Config.fromfile(args.config)
-    variants = [v for v in VARIANTS if args.event_cache or not VARIANTS[v][1]]
+    device_cfg = (
+        Config.fromfile(args.device_config) if args.device_config else None)
+    variants = [
+        v for v in VARIANTS if (args.event_cache or not VARIANTS[v][1]) and (
+            device_cfg is not None or v != 'dual-device')
+    ]
     wall: Dict[str, List[float]] = {v: [] for v in variants}
     cpu: Dict[str, List[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory() as tmp:
@@ -257,11 +377,24 @@ def main():
             build_event_cache(root)
             cached = [cache_paths(p)[1] for p in events]
             cache_ms = cache_load_ms([p for p in cached if osp.isfile(p)])
-        datasets = {v: build(cfg, root, *VARIANTS[v]) for v in variants}
+        datasets = {
+            v: build(cfg, root, *VARIANTS[v])
+            for v in variants if v != 'dual-device'
+        }
+        if device_cfg is not None:
+            datasets['dual-device'] = build(device_cfg, root, 'dual',
+                                            args.event_cache)
+            stages = device_stage_ms(datasets['dual-device'])
+            augment_ms = time_augment(device_cfg, datasets['dual-device'],
+                                      args)
         for _ in range(args.repeats):
             for variant in variants:
-                rate, cpu_rate = (measure_loader if args.num_workers else
-                                  measure)(datasets[variant], args)
+                if not args.num_workers:
+                    rate, cpu_rate = measure(datasets[variant], args)
+                else:
+                    rate, cpu_rate = measure_loader(
+                        datasets[variant], args, modal_stack_collate
+                        if variant == 'dual-device' else pseudo_collate)
                 wall[variant].append(rate)
                 cpu[variant].append(cpu_rate)
     workers = (f'DataLoader with {args.num_workers} workers, batch '
@@ -273,11 +406,23 @@ def main():
     if args.event_cache:
         print(f'event cache load (CPU ms): {cache_ms:.2f} (median, same '
               'frames)')
+    if device_cfg is not None:
+        total = sum(v for k, v in stages.items() if not k.startswith(' '))
+        print('device path loading, CPU ms per sample (median): ' +
+              ', '.join(f'{k.strip()} {v:.2f}'
+                        for k, v in stages.items()) + f'; total {total:.2f}')
+        num = args.augment_batch_size or args.batch_size
+        print(f'device path batch augmentation on {args.augment_device}, '
+              f'batch {num}: {np.median(augment_ms):.1f} ms per batch '
+              f'(median of {len(augment_ms)}, range {min(augment_ms):.1f}-'
+              f'{max(augment_ms):.1f}), {np.median(augment_ms) / num:.2f} '
+              'ms per image')
     # CPU time leaves out the waits of a machine shared with other jobs.
     report('wall', wall)
     if not args.num_workers:
         report(' cpu', cpu)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

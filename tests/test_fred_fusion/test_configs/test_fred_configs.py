@@ -28,6 +28,8 @@ def shrink_pipeline(pipeline: list) -> None:
             t['scale'] = (SCALE, SCALE)
         if 'border' in t:
             t['border'] = (-SCALE // 2, -SCALE // 2)
+        if 'scale_to' in t:
+            t['scale_to'] = (SCALE, SCALE)
 
 
 def shrink(cfg: Config, root: str, work_dir: str) -> Config:
@@ -46,6 +48,8 @@ def shrink(cfg: Config, root: str, work_dir: str) -> Config:
     model.bbox_head.in_channels = model.bbox_head.feat_channels = 16
     if model.get('pair_discriminator'):
         model.pair_discriminator.in_channels = int(1024 * WIDEN)
+    for aug in model.data_preprocessor.get('raw_batch_augments') or []:
+        shrink_pipeline(aug.transforms)
     if 'demo' in osp.basename(cfg.filename):
         # keep every box: the COCO evaluation runs on real detections
         model.test_cfg.score_thr = 0.0

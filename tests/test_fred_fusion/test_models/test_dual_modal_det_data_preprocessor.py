@@ -1,6 +1,11 @@
+import copy
+
 import pytest
 import torch
 from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import HorizontalBoxes
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
 
 from projects.fred_fusion.fred_fusion.models import \
     DualModalDetDataPreprocessor
@@ -21,13 +26,18 @@ def _data(shapes, modalities=('rgb', 'event')):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def test_per_modality_normalisation_and_padding():
-    pre = DualModalDetDataPreprocessor(
+def per_modality_preprocessor() -> DualModalDetDataPreprocessor:
+    """Own statistics and channel order per modality, padding to 32."""
+    return DualModalDetDataPreprocessor(
         mean=dict(rgb=[1., 2., 3.], event=[0., 0., 0.]),
         std=dict(rgb=[2., 2., 2.], event=[1., 1., 1.]),
         bgr_to_rgb=dict(rgb=True, event=False),
         pad_size_divisor=32,
         pad_value=-1)
+
+
+def test_per_modality_normalisation_and_padding():
+    pre = per_modality_preprocessor()
     out = pre(_data([(40, 50), (30, 70)]))
     rgb, event = out['inputs']['rgb'], out['inputs']['event']
     assert rgb.shape == event.shape == (2, 3, 64, 96)
@@ -88,3 +98,53 @@ def test_bad_settings_raise():
         DualModalDetDataPreprocessor(batch_augments=[
             dict(type='BatchSyncRandomResize', random_size_range=(32, 64))
         ])
+
+
+def test_stacked_inputs_normalise_like_lists():
+    pre = per_modality_preprocessor()
+    listed = pre(_data([(40, 50), (40, 50)]))
+    data = _data([(40, 50), (40, 50)])
+    data['inputs'] = {m: torch.stack(v) for m, v in data['inputs'].items()}
+    stacked = pre(data)
+    for m in ('rgb', 'event'):
+        torch.testing.assert_close(stacked['inputs'][m], listed['inputs'][m])
+    assert [s.pad_shape for s in stacked['data_samples']] == [(64, 64)] * 2
+
+
+def test_raw_batch_augments_run_on_pixels_in_training_only():
+    init_default_scope('mmdet')
+    pre = DualModalDetDataPreprocessor(
+        mean=[100.] * 3,
+        std=[2.] * 3,
+        raw_batch_augments=[
+            dict(
+                type='DualModalBatchYOLOXAugment',
+                transforms=[
+                    dict(type='RandomFlip', prob=1.0),
+                    dict(type='Pad', size=(64, 48), pad_val=dict(img=114))
+                ])
+        ])
+    data = _data([(32, 40), (32, 40)])
+    data['inputs']['rgb'][0][:, :, :8] = 200  # left band of sample 0
+    for s in data['data_samples']:
+        s.gt_instances = InstanceData(
+            bboxes=HorizontalBoxes(torch.tensor([[0., 0., 8., 32.]])),
+            labels=torch.tensor([0]))
+    out = pre(copy.deepcopy(data), training=True)
+    rgb = out['inputs']['rgb']
+    assert rgb.shape == (2, 3, 48, 64)
+    # flipped: the band is on the right of the 40 px frame; pad 114 in
+    # pixels, normalised afterwards
+    assert torch.all(rgb[0, :, :32, 32:40] == (200 - 100) / 2)
+    assert torch.all(rgb[0, :, 40:] == (114 - 100) / 2)
+    sample = out['data_samples'][0]
+    torch.testing.assert_close(sample.gt_instances.bboxes,
+                               torch.tensor([[32., 0., 40., 32.]]))
+    assert sample.flip and sample.batch_input_shape == (48, 64)
+    # not in validation / testing
+    out = pre(copy.deepcopy(data), training=False)
+    assert out['inputs']['rgb'].shape == (2, 3, 32, 40)
+    assert torch.all(out['inputs']['rgb'][0, :, :, :8] == 50)
+    # the mode switch reaches the augmentation
+    pre.update_skip_type_keys(['RandomFlip'])
+    assert pre.raw_batch_augments[0].skip_type_keys == ('RandomFlip', )

@@ -54,8 +54,10 @@ custom_hooks = [
         freeze_batch_size=freeze_batch_size,
         unfreeze_batch_size=unfreeze_batch_size,
         unfreeze_lr=0.01 * unfreeze_batch_size / 64),
+    # mmdet's YOLOXModeSwitchHook, also for augmentations that run in the
+    # data preprocessor (the device augmentation path)
     dict(
-        type='YOLOXModeSwitchHook',
+        type='DualModalYOLOXModeSwitchHook',
         num_last_epochs=num_last_epochs,
         priority=48),
     dict(type='SyncNormHook', priority=48),

@@ -10,6 +10,7 @@ from .fred_pairing import pair_sequence
 from .fred_sequence_scan import scan_sequence
 from .fusion_stats import format_fusion_stats
 from .image_probe import probe_image
+from .modal_stack_collate import modal_stack_collate
 from .multi_modal_mix_dataset import MultiModalMixDataset
 from .synthetic import build_fred_manifest, generate_fred_sample
 from .transforms import (EventDropout, EventNoise, EventPolaritySwap,
@@ -24,5 +25,6 @@ __all__ = [
     'MultiModalMixDataset', 'LoadFREDImages', 'SyncTransform', 'RGBOnly',
     'PackDualModalInputs', 'EventPolaritySwap', 'EventNoise', 'EventDropout',
     'generate_fred_sample', 'build_fred_manifest', 'EventCacheReader',
-    'cache_sequence', 'encode_event_frame', 'decode_event_frame'
+    'cache_sequence', 'encode_event_frame', 'decode_event_frame',
+    'modal_stack_collate'
 ]

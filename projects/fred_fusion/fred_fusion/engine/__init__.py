@@ -1,3 +1,3 @@
-from .hooks import FusionStatsHook
+from .hooks import DualModalYOLOXModeSwitchHook, FusionStatsHook
 
-__all__ = ['FusionStatsHook']
+__all__ = ['FusionStatsHook', 'DualModalYOLOXModeSwitchHook']

@@ -1,4 +1,5 @@
 from .data_preprocessors import (DualModalBatchSyncRandomResize,
+                                 DualModalBatchYOLOXAugment,
                                  DualModalDetDataPreprocessor)
 from .dense_heads import BatchedYOLOXHead
 from .detectors import DualStreamYOLOX
@@ -9,5 +10,5 @@ from .task_modules import BatchSimOTAAssigner
 __all__ = [
     'DualModalDetDataPreprocessor', 'DualModalBatchSyncRandomResize',
     'DualStreamYOLOX', 'FusionNeck', 'PairDiscriminator', 'BatchedYOLOXHead',
-    'BatchSimOTAAssigner'
+    'BatchSimOTAAssigner', 'DualModalBatchYOLOXAugment'
 ]

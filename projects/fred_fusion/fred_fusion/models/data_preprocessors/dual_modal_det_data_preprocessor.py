@@ -4,11 +4,12 @@ from numbers import Number
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.models.utils.misc import samplelist_boxtype2tensor
 from mmdet.registry import MODELS
 from mmengine.model.utils import stack_batch
-from torch import Tensor
+from torch import Tensor, nn
 
 from .dual_modal_batch_sync_random_resize import DualModalBatchSyncRandomResize
 
@@ -42,6 +43,13 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
     Batch augmentations must accept dict inputs (e.g.
     :class:`DualModalBatchSyncRandomResize`).
 
+    In training, ``raw_batch_augments`` run first, on the raw pixels as
+    collated (e.g. :class:`DualModalBatchYOLOXAugment`, which needs the
+    pad value 114 in pixel space and returns uint8 frames); then the
+    frames are normalised and padded, then ``batch_augments`` run (the
+    multi-scale resize). Inputs stacked as (N, C, H, W) tensors (e.g. by
+    ``modal_stack_collate``) are normalised as one tensor.
+
     Args:
         modalities (Sequence[str]): Modalities fed to the model, in order.
             Defaults to ``('rgb', 'event')``.
@@ -62,7 +70,12 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
         non_blocking (bool): Non-blocking host-to-device copies.
             Defaults to False.
         batch_augments (list[dict], optional): Batch augmentations applied
-            in training. Defaults to None.
+            in training after normalisation. Defaults to None.
+        raw_batch_augments (list[dict], optional): Batch augmentations
+            applied in training to the raw frames, before the channel swap
+            and normalisation. Each is called as ``aug(inputs,
+            data_samples)`` with the frames keyed by modality. Defaults to
+            None.
     """
 
     def __init__(self,
@@ -74,7 +87,8 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
                  pad_value: Union[float, int] = 0,
                  boxtype2tensor: bool = True,
                  non_blocking: Optional[bool] = False,
-                 batch_augments: Optional[List[dict]] = None) -> None:
+                 batch_augments: Optional[List[dict]] = None,
+                 raw_batch_augments: Optional[List[dict]] = None) -> None:
         super().__init__(
             pad_size_divisor=pad_size_divisor,
             pad_value=pad_value,
@@ -108,6 +122,20 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
                     f'{type(aug).__name__} resizes a single image tensor; '
                     'use a batch augmentation that accepts inputs keyed by '
                     'modality, e.g. DualModalBatchSyncRandomResize')
+        self.raw_batch_augments = nn.ModuleList(
+            [MODELS.build(aug)
+             for aug in raw_batch_augments]) if raw_batch_augments else None
+
+    def update_skip_type_keys(self, skip_type_keys: Sequence[str]) -> None:
+        """Skip steps of the raw batch augmentations by type (as
+        ``YOLOXModeSwitchHook`` does with the dataset's pipeline).
+
+        Args:
+            skip_type_keys (Sequence[str]): Types of the steps to skip.
+        """
+        for aug in self.raw_batch_augments or []:
+            if hasattr(aug, 'update_skip_type_keys'):
+                aug.update_skip_type_keys(skip_type_keys)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Normalise, pad and stack each modality; augment the batch.
@@ -125,10 +153,21 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
         """
         data = self.cast_data(data)
         raw = self._check_inputs(data.get('inputs'))
+        data_samples = data.get('data_samples')
+        if training and self.raw_batch_augments is not None:
+            raw = {m: data['inputs'][m] for m in self.modalities}
+            for batch_aug in self.raw_batch_augments:
+                raw, data_samples = batch_aug(raw, data_samples)
+        else:
+            raw = {
+                m:
+                data['inputs'][m]
+                if isinstance(data['inputs'][m], Tensor) else raw[m]
+                for m in self.modalities
+            }
         batch_pad_shape = self._get_pad_shape(
             {'inputs': raw[self.modalities[0]]})
         inputs = {m: self._batch_modality(m, raw[m]) for m in self.modalities}
-        data_samples = data.get('data_samples')
 
         if data_samples is not None:
             batch_input_shape = tuple(inputs[self.modalities[0]].shape[-2:])
@@ -148,19 +187,26 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
     def _batch_modality(self, modality: str,
                         imgs: Union[Tensor, List[Tensor]]) -> Tensor:
         """Channel swap, normalisation, padding and stacking of one
-        modality."""
+        modality: frames (N, C, H, W) at once, a list frame by frame."""
         if isinstance(imgs, Tensor):
-            imgs = list(imgs)
-        out = []
-        for img in imgs:
-            if self.bgr_to_rgb[modality]:
-                img = img[[2, 1, 0], ...]
-            img = img.float()
-            if self.normalize[modality]:
-                img = (img - getattr(self, f'{modality}_mean')) / getattr(
-                    self, f'{modality}_std')
-            out.append(img)
-        return stack_batch(out, self.pad_size_divisor, self.pad_value)
+            imgs = self._normalise(modality, imgs)
+            d = self.pad_size_divisor
+            pad_h, pad_w = -imgs.shape[-2] % d, -imgs.shape[-1] % d
+            if pad_h or pad_w:
+                imgs = F.pad(imgs, (0, pad_w, 0, pad_h), value=self.pad_value)
+            return imgs
+        return stack_batch([self._normalise(modality, img) for img in imgs],
+                           self.pad_size_divisor, self.pad_value)
+
+    def _normalise(self, modality: str, imgs: Tensor) -> Tensor:
+        """Channel swap and normalisation of (..., C, H, W) frames."""
+        if self.bgr_to_rgb[modality]:
+            imgs = imgs[..., [2, 1, 0], :, :]
+        imgs = imgs.float()
+        if self.normalize[modality]:
+            imgs = (imgs - getattr(self, f'{modality}_mean')) / getattr(
+                self, f'{modality}_std')
+        return imgs
 
     def _check_inputs(self, inputs: object) -> Dict[str, List[Tensor]]:
         """Check the collated inputs; raise an error naming the problem."""
