@@ -243,6 +243,20 @@ class TrainSpeedMonitorHook(Hook):
         model = unwrap_model(runner.model)
         self._resizers = multi_scale_resizers(
             getattr(model, 'data_preprocessor', None))
+        # (H, W) of the batch entering the first resizer and leaving the
+        # last one, seen in each forward: the aspect ratio of the sizes the
+        # resizers draw, and the size the network trains at (augmentations
+        # in the data preprocessor may change both)
+        self._resizer_hw: Dict[str, Optional[Tuple[int, int]]] = dict(
+            input=None, output=None)
+        self._hook_handles = []
+        if self._resizers:
+            self._hook_handles = [
+                self._resizers[0].register_forward_pre_hook(
+                    lambda m, args: self._see_hw('input', args[0])),
+                self._resizers[-1].register_forward_hook(
+                    lambda m, args, out: self._see_hw('output', out[0]))
+            ]
         self._device = next((p.device for p in model.parameters()),
                             torch.device('cpu'))
         loader = runner.train_loop.dataloader
@@ -292,8 +306,8 @@ class TrainSpeedMonitorHook(Hook):
         if self._dataloader_start_s is None:
             self._dataloader_start_s = wait
         if self._phase == 'warmup' and self.cycle_sizes and self._resizers:
-            self._set_warmup_size(data_batch)
-        self._size = self._current_size(data_batch)
+            self._set_warmup_size()
+        self._resizer_hw['output'] = None
         self._t_before = now
         self._wait = wait
         self._compiles_before = len(self._log)
@@ -312,6 +326,7 @@ class TrainSpeedMonitorHook(Hook):
             outputs (dict, optional): The losses.
         """
         now = time.perf_counter()
+        self._size = self._resizer_hw['output'] or _raw_input_hw(data_batch)
         compiles = self._log.events(self._compiles_before)
         record = dict(
             data_s=self._wait,
@@ -348,6 +363,8 @@ class TrainSpeedMonitorHook(Hook):
         Args:
             runner (Runner): The runner.
         """
+        for handle in self._hook_handles:
+            handle.remove()
         if self._phase == 'window':
             self._finish(runner, complete=False)
         elif self._phase == 'warmup':
@@ -365,11 +382,21 @@ class TrainSpeedMonitorHook(Hook):
         return (index + 1 >= self.warmup_iters and cycled
                 and index - self._last_stall >= max(self._drain, 1))
 
-    def _set_warmup_size(self, data_batch: DATA_BATCH) -> None:
-        """Resize this batch to the next size no warm-up batch had."""
+    def _set_warmup_size(self) -> None:
+        """Resize this batch to the next size no warm-up batch had.
+
+        The sizes keep the aspect ratio of the batches the resizers get
+        (seen in their first forward): that of the raw batch on the CPU
+        augmentation path, that of the augmented batch (e.g. 640 x 640
+        from 640 x 360 frames) when augmentations run in the data
+        preprocessor first. The first iteration therefore trains at the
+        size its batch has.
+        """
         if self._cycle is None:
-            hw = _raw_input_hw(data_batch)
-            aspect = hw[1] / hw[0] if hw else 1.0
+            hw = self._resizer_hw['input']
+            if hw is None:
+                return
+            aspect = hw[1] / hw[0]
             self._cycle = []
             for resizer in self._resizers:
                 self._cycle += [
@@ -381,12 +408,13 @@ class TrainSpeedMonitorHook(Hook):
             for resizer in self._resizers:
                 resizer._input_size = size
 
-    def _current_size(self, data_batch: DATA_BATCH) -> Optional[tuple]:
-        """(H, W) this iteration's batch trains at."""
-        for resizer in self._resizers:
-            if resizer._input_size is not None:
-                return tuple(int(v) for v in resizer._input_size)
-        return _raw_input_hw(data_batch)
+    def _see_hw(self, key: str, inputs) -> None:
+        """Note the (H, W) of a resizer's input or output batch."""
+        if isinstance(inputs, dict):
+            inputs = next(iter(inputs.values()))
+        x = inputs
+        if isinstance(x, torch.Tensor) and x.dim() == 4:
+            self._resizer_hw[key] = tuple(int(v) for v in x.shape[-2:])
 
     def _synchronize(self) -> None:
         if self._device.type == 'cuda':

@@ -29,7 +29,10 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         osp.join(CONFIGS, 'yolox_s_stock-rgb_1xb8-300e_fred.py'),
         'model.neck.in_channels=[32,64,128]', '--run', 'dual',
         osp.join(CONFIGS, 'yolox_s_dual-concat_1xb8-300e_fred.py'),
-        'model.fusion_neck.in_channels=[32,64,128]', '--data-root',
+        'model.fusion_neck.in_channels=[32,64,128]', '--run', 'dual-device',
+        osp.join(CONFIGS, 'yolox_s_dual-concat_1xb8-300e_device-aug_fred.py'),
+        'model.fusion_neck.in_channels=[32,64,128]',
+        'train_dataloader.dataset.pipeline.1.event_cache=False', '--data-root',
         fred_tiny_root, '--batch-size',
         str(BATCH), '--num-workers', '1', '--warmup-iters', '2',
         '--window-iters',
@@ -43,7 +46,8 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     report = json.loads(out.read_text())
     assert report['settings']['window_iters'] == WINDOW
-    assert [r['name'] for r in report['runs']] == ['stock', 'dual']
+    assert [r['name']
+            for r in report['runs']] == ['stock', 'dual', 'dual-device']
     for run in report['runs']:
         assert 'error' not in run, run
         assert run['batch_size'] == BATCH and run['num_workers'] == 1
@@ -55,14 +59,17 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         assert window['images_per_s'] > 0
         assert 0 <= window['data_wait_fraction'] < 1
         assert sum(window['sizes'].values()) == WINDOW
-        # the warm-up trained once at every multi-scale size, then drained
-        # the worker's prefetch queue (1 worker x 2 batches)
+        # the warm-up trained at the batches' own size (the pipeline's
+        # 640 x 640, or the device augmentation's output from 160 x 96
+        # frames), then once at every multi-scale size of that aspect
+        # ratio, then drained the worker's prefetch queue (1 worker x 2
+        # batches)
         warmup = res['warmup']
-        assert warmup['sizes'] == SIZES
+        assert warmup['sizes'] == [[640, 640]] + SIZES
         assert sorted(res['one_time']['first_step_at_size_s']) == [
-            '320x320', '352x352', '384x384'
+            '320x320', '352x352', '384x384', '640x640'
         ]
-        assert warmup['iters'] >= len(SIZES) + 2
+        assert warmup['iters'] >= len(SIZES) + 3
         assert warmup['iters'] - warmup['last_stall_iter'] - 1 >= 2
         assert res['workers']['num_workers'] == 1
         assert res['workers']['cpu_ms_per_sample'] > 0
