@@ -1,7 +1,7 @@
 """Write a synthetic FRED sample (RGB + event drone sequences).
 
 The sample is written in the released FRED layout, so that every FRED config
-runs on it; see ``projects/fred_fusion/fred_fusion/datasets/synthetic.py``
+runs on it; see ``projects/fred_fusion/fred_fusion/testing/fred_sample.py``
 for the layout, the time convention and the simulated world.
 
 Examples::
@@ -109,11 +109,11 @@ def main() -> None:
               f'sample of seed {args.seed} ({len(stamp["sequences"])} '
               'sequences); nothing to do')
         if args.manifest:
-            from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+            from projects.fred_fusion.fred_fusion.testing.fred_sample import \
                 build_fred_manifest
             manifest = build_fred_manifest(args.preset, args.seed, **overrides)
     else:
-        from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+        from projects.fred_fusion.fred_fusion.testing.fred_sample import \
             generate_fred_sample
         start = time.perf_counter()
         manifest = generate_fred_sample(args.root, args.preset, args.seed,

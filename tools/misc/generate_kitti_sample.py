@@ -79,7 +79,7 @@ def main() -> None:
         print(f'{args.root}: sample already complete, nothing to do')
         manifest = done['manifest']
     else:
-        from projects.trimodal_odom.trimodal_odom.datasets.synthetic import \
+        from projects.trimodal_odom.trimodal_odom.testing.kitti_sample import \
             generate_kitti_sample
         start = time.time()
         manifest = generate_kitti_sample(

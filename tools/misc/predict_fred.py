@@ -87,11 +87,9 @@ def frame_pairs(args: argparse.Namespace) -> Iterator[dict]:
                 raise FileNotFoundError(f'frame {path} does not exist')
         yield dict(img_path=args.rgb, event_path=args.event)
         return
+    from projects.fred_fusion.fred_fusion.converters import (pair_sequence,
+                                                             scan_sequence)
     from projects.fred_fusion.fred_fusion.datasets import FREDDataError
-    from projects.fred_fusion.fred_fusion.datasets.fred_pairing import \
-        pair_sequence
-    from projects.fred_fusion.fred_fusion.datasets.fred_sequence_scan import \
-        scan_sequence
     seq_dir = args.seq_dir.rstrip('/')
     if not osp.isdir(seq_dir):
         raise FileNotFoundError(f'sequence folder {seq_dir} does not exist')

@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+from projects.fred_fusion.fred_fusion.testing.fred_sample import \
     generate_fred_sample
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))

@@ -6,7 +6,7 @@ import os.path as osp
 import cv2
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+from projects.fred_fusion.fred_fusion.testing.fred_sample import \
     generate_fred_sample
 from tests.test_fred_fusion.checkpoints import init_checkpoint
 

@@ -9,9 +9,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from projects.trimodal_odom.trimodal_odom.datasets import \
+from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
-from projects.trimodal_odom.trimodal_odom.datasets.synthetic import \
+from projects.trimodal_odom.trimodal_odom.testing.kitti_sample import \
     generate_kitti_sample
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')

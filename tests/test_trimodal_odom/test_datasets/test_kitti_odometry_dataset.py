@@ -5,8 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-from projects.trimodal_odom.trimodal_odom.datasets import (
-    KittiOdometryDataset, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.converters import \
+    create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.datasets import KittiOdometryDataset
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
     KittiFormatError, load_poses)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import compose_relative

@@ -4,8 +4,8 @@ import os.path as osp
 from collections import Counter
 from typing import List, NamedTuple, Optional, Tuple
 
+from ..datasets.fred_data_error import DataProblem
 from .fred_annotation import FREDBox, parse_coordinates
-from .fred_data_error import DataProblem
 from .image_probe import probe_image
 
 RGB_DIR = 'RGB'

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from kitti_odom_layout import FRAME_DT, N_FRAMES, R_IMU_VELO, TR, run_tool
 
-from projects.trimodal_odom.trimodal_odom.datasets import (
+from projects.trimodal_odom.trimodal_odom.converters import (
     convert_sequence, create_kitti_odom_infos, parse_sequences)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import load_poses
 

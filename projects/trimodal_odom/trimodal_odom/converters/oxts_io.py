@@ -25,7 +25,7 @@ from typing import Dict, Sequence, Union
 
 import numpy as np
 
-from .kitti_io import KittiFormatError, parse_floats, read_lines
+from ..utils.kitti_io import KittiFormatError, parse_floats, read_lines
 
 OXTS_FIELDS = ('lat', 'lon', 'alt', 'roll', 'pitch', 'yaw', 'vn', 've', 'vf',
                'vl', 'vu', 'ax', 'ay', 'az', 'af', 'al', 'au', 'wx', 'wy',

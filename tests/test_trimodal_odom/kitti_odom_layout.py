@@ -8,12 +8,12 @@ import sys
 
 import numpy as np
 
+from projects.trimodal_odom.trimodal_odom.converters.oxts_io import (
+    save_oxts, save_raw_calib)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import save_poses
-from projects.trimodal_odom.trimodal_odom.utils.oxts_io import (save_oxts,
-                                                                save_raw_calib)
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
-DATA = osp.join(osp.dirname(__file__), '..', '..', 'data', 'kitti')
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DATA = osp.join(osp.dirname(__file__), '..', 'data', 'kitti')
 ORIGIN = datetime.datetime(2011, 10, 3, 12, 55, 34, 500000)
 # Calibration values of KITTI odometry sequence 00 / raw 2011_10_03.
 TR = [

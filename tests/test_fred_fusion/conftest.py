@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DATA = osp.join(REPO, 'tests', 'data', 'fred')
 CONVERTER = osp.join(REPO, 'tools', 'dataset_converters', 'fred_converter.py')
 CHECKER = osp.join(REPO, 'tools', 'misc', 'check_fred_integrity.py')

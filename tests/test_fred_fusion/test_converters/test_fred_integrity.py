@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets import (FREDDataError,
-                                                       convert_split,
-                                                       probe_image)
+from projects.fred_fusion.fred_fusion.converters import (convert_split,
+                                                         probe_image)
+from projects.fred_fusion.fred_fusion.datasets import FREDDataError
 
 TIMES = [i / 30 for i in range(4)]
 EVENTS = [round(t * 1e6) for t in TIMES]

@@ -44,11 +44,10 @@ import mmengine
 import numpy as np
 from mmengine.logging import print_log
 
+from ..datasets.integrity_report import IntegrityReport
 from ..utils.kitti_io import (KittiFormatError, load_calib, load_poses,
                               load_times)
-from ..utils.oxts_io import (load_oxts_packets, load_oxts_timestamps,
-                             load_raw_rigid)
-from .integrity_report import IntegrityReport
+from .oxts_io import load_oxts_packets, load_oxts_timestamps, load_raw_rigid
 
 # Odometry sequence -> (date, drive, first raw frame, last raw frame,
 # raw data released).

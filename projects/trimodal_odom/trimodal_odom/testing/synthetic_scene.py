@@ -1,5 +1,5 @@
 """A static synthetic 3-D scene along a trajectory, ray cast by LiDAR and
-camera (used only by :mod:`.synthetic`).
+camera (used only by :mod:`.kitti_sample`).
 
 World coordinates are those of the KITTI camera-0 poses: x right, y down,
 z forward at the first frame; the ground height is therefore a function

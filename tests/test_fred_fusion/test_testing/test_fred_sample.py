@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from projects.fred_fusion.fred_fusion.datasets.fred_classes import FRED_CLASSES
-from projects.fred_fusion.fred_fusion.datasets.synthetic import (
+from projects.fred_fusion.fred_fusion.testing.fred_sample import (
     build_fred_manifest, generate_fred_sample)
 
 REPO = osp.dirname(

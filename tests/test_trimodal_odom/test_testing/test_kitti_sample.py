@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from projects.trimodal_odom.trimodal_odom.datasets.synthetic import (
+from projects.trimodal_odom.trimodal_odom.converters.oxts_io import (
+    OXTS_FIELDS, load_oxts_packets, load_oxts_timestamps, load_raw_calib,
+    load_raw_rigid, oxts_to_poses)
+from projects.trimodal_odom.trimodal_odom.testing.kitti_sample import (
     generate_kitti_sample, read_sample_stamp)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (load_calib,
                                                                  load_poses,
                                                                  load_times,
                                                                  load_velodyne)
-from projects.trimodal_odom.trimodal_odom.utils.oxts_io import (
-    OXTS_FIELDS, load_oxts_packets, load_oxts_timestamps, load_raw_calib,
-    load_raw_rigid, oxts_to_poses)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import (rotation_angle,
                                                             so3_exp, so3_log)
 

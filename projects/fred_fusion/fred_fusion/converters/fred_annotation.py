@@ -3,8 +3,8 @@ import math
 from collections import Counter
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
-from .fred_classes import FRED_CLASSES
-from .fred_data_error import DataProblem
+from ..datasets.fred_classes import FRED_CLASSES
+from ..datasets.fred_data_error import DataProblem
 
 #: Class modes: ``'five'`` keeps the five drone models, ``'drone'`` maps
 #: every box to the single class ``'drone'``.

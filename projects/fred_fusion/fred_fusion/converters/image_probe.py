@@ -3,7 +3,7 @@ import os
 import struct
 from typing import Tuple, Union
 
-from .fred_data_error import DataProblem
+from ..datasets.fred_data_error import DataProblem
 
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 # JPEG start-of-frame markers carry the size (DHT, JPG and DAC excluded).

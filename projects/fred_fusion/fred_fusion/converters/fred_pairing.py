@@ -3,8 +3,8 @@ import bisect
 import os.path as osp
 from typing import List, Sequence, Tuple
 
+from ..datasets.fred_data_error import DataProblem
 from .fred_annotation import group_by_time
-from .fred_data_error import DataProblem
 from .fred_sequence_scan import SequenceScan
 
 

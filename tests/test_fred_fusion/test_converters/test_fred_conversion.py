@@ -4,10 +4,10 @@ import os.path as osp
 
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets import (FREDDataError,
-                                                       convert_split,
-                                                       read_split_file)
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+from projects.fred_fusion.fred_fusion.converters import (convert_split,
+                                                         read_split_file)
+from projects.fred_fusion.fred_fusion.datasets import FREDDataError
+from projects.fred_fusion.fred_fusion.testing.fred_sample import \
     generate_fred_sample
 
 

@@ -66,7 +66,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .fred_classes import FRED_CLASSES
+from ..datasets.fred_classes import FRED_CLASSES
 
 #: Name of the dot-file written at the sample root once it is complete.
 SAMPLE_STAMP = '.sample_stamp.json'

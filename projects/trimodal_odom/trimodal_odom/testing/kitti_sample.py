@@ -15,7 +15,7 @@ files of the KITTI odometry release and of the KITTI raw drives::
 Conventions are KITTI's: camera x right, y down, z forward; Velodyne x
 forward, y left, z up; IMU x forward, y left, z up.  The camera-0 world of
 the poses is taken as gravity aligned (gravity along +y).  OXTS fields
-follow the KITTI devkit (see :mod:`..utils.oxts_io`): ``ax, ay, az`` and
+follow the KITTI devkit (see :mod:`..converters.oxts_io`): ``ax, ay, az`` and
 ``wx, wy, wz`` in the IMU body frame, ``af, al, au``, ``vf, vl, vu`` and
 ``wf, wl, wu`` in the body frame rotated to level by yaw only;
 accelerations are specific forces ``R_wb^T (a_w - g_w)``, with a constant
@@ -34,12 +34,12 @@ from typing import Dict, Optional, Sequence
 import cv2
 import numpy as np
 
+from ..converters.kitti_odom_infos import KITTI_ODOM_DRIVES
+from ..converters.oxts_io import save_oxts, save_raw_calib
 from ..utils.kitti_io import load_poses, save_poses
-from ..utils.oxts_io import save_oxts, save_raw_calib
 from ..utils.se3 import make_pose, so3_exp
-from ._synthetic_imu import GRAVITY, simulate_oxts
-from ._synthetic_scene import SyntheticScene
-from .kitti_odom_infos import KITTI_ODOM_DRIVES
+from .synthetic_imu import GRAVITY, simulate_oxts
+from .synthetic_scene import SyntheticScene
 
 TRAJECTORY_DIR = osp.join(osp.dirname(__file__), 'trajectories')
 STAMP_NAME = '.kitti_sample.json'

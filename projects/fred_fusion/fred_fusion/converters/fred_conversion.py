@@ -6,11 +6,11 @@ from collections import Counter
 from multiprocessing.pool import Pool
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
+from ..datasets.fred_data_error import DataProblem, FREDDataError
+from ..datasets.fusion_stats import format_fusion_stats
 from .fred_annotation import CLASS_MODES
-from .fred_data_error import DataProblem, FREDDataError
 from .fred_pairing import pair_sequence, summarize_entries
 from .fred_sequence_scan import scan_sequence
-from .fusion_stats import format_fusion_stats
 
 #: Split names of each split set.
 SPLIT_SETS = {

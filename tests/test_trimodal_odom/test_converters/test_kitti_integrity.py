@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from kitti_odom_layout import run_tool
 
-from projects.trimodal_odom.trimodal_odom.datasets import (
-    LoadOdomImages, LoadOdomPoints, check_kitti_integrity,
-    create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.converters import (
+    check_kitti_integrity, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.datasets import (LoadOdomImages,
+                                                           LoadOdomPoints)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError
 

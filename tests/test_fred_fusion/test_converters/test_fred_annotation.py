@@ -2,7 +2,7 @@ import os.path as osp
 
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets import parse_coordinates
+from projects.fred_fusion.fred_fusion.converters import parse_coordinates
 
 
 def test_parses_every_real_legacy_line(fred_data):

@@ -1,5 +1,5 @@
 """OXTS (GPS/IMU) packets simulated from a pose trajectory (used only by
-:mod:`.synthetic`).
+:mod:`.kitti_sample`).
 
 The IMU poses at the frame times are interpolated with C2 splines (cubic
 on positions, :class:`scipy.spatial.transform.RotationSpline` on
@@ -14,7 +14,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation, RotationSpline
 
-from ..utils.oxts_io import EARTH_RADIUS, OXTS_FIELDS
+from ..converters.oxts_io import EARTH_RADIUS, OXTS_FIELDS
 
 GRAVITY = 9.81
 # pos_accuracy, vel_accuracy, navstat, numsats, posmode, velmode, orimode
