@@ -1,16 +1,16 @@
-from .atomic_checkpoint_hook import (AtomicCheckpointHook,
-                                     find_resumable_checkpoint)
 from .checkpoint_loader import load_from_local
 from .cpu_distributed import (init_process_group_without_cuda,
                               setup_cpu_distributed)
 from .finite_loss_hook import FiniteLossHook
-from .hooks import (EpochCSVLoggerHook, EpochRecordHook, FreezeScheduleHook,
-                    LossPlotHook, ParamSyncCheckHook)
-from .rng_state_hook import RNGStateHook
+from .hooks import (AtomicCheckpointHook, EpochCSVLoggerHook, EpochRecordHook,
+                    FreezeScheduleHook, LossPlotHook, ParamSyncCheckHook,
+                    RNGStateHook, find_resumable_checkpoint)
+from .model_utils import named_submodules, unwrap_model
 
 __all__ = [
     'load_from_local', 'AtomicCheckpointHook', 'find_resumable_checkpoint',
     'FiniteLossHook', 'RNGStateHook', 'EpochRecordHook', 'EpochCSVLoggerHook',
     'FreezeScheduleHook', 'LossPlotHook', 'ParamSyncCheckHook',
-    'setup_cpu_distributed', 'init_process_group_without_cuda'
+    'setup_cpu_distributed', 'init_process_group_without_cuda', 'unwrap_model',
+    'named_submodules'
 ]

@@ -12,7 +12,7 @@ from mmengine.runner.runner import _SlicedDataset
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from .module_utils import named_submodules, unwrap_model
+from ..model_utils import named_submodules, unwrap_model
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 

@@ -11,7 +11,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 CONFIG = REPO / 'tests' / 'test_mmfusion' / 'toy_classifier_config.py'
 
 

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 from mmfusion.engine import LossPlotHook
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 CONFIG = REPO / 'tests' / 'test_mmfusion' / 'toy_classifier_config.py'
 
 

@@ -4,8 +4,8 @@ import torch
 from mmengine.runner import Runner
 
 from mmfusion.engine import AtomicCheckpointHook, find_resumable_checkpoint
-from mmfusion.engine.atomic_checkpoint_hook import (atomic_write_text,
-                                                    is_complete_checkpoint)
+from mmfusion.engine.hooks.atomic_checkpoint_hook import (
+    atomic_write_text, is_complete_checkpoint)
 from tests.test_mmfusion.toy_modules import toy_config
 
 
