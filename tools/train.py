@@ -17,7 +17,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+# mmfusion.engine also fixes checkpoint loading on torch >= 2.6
 from mmfusion.engine import setup_cpu_distributed
 
 

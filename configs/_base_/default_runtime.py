@@ -1,7 +1,9 @@
 # Runtime shared by every project: hooks, logging, visualisation backends
 # and environment.  Project configs inherit this file and set their own
 # ``default_scope`` (``mmdet`` for FRED, ``mmdet3d`` for odometry).
-custom_imports = dict(imports=['mmfusion'], allow_failed_imports=False)
+# ``mmfusion.engine`` registers the shared hooks and optimizer wrappers.
+custom_imports = dict(
+    imports=['mmfusion.engine'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -3,7 +3,7 @@
 _base_ = ['../../configs/_base_/default_runtime.py']
 
 custom_imports = dict(
-    imports=['mmfusion', 'tests.test_mmfusion.toy_modules'],
+    imports=['mmfusion.engine', 'tests.test_mmfusion.toy_modules'],
     allow_failed_imports=False)
 
 model = dict(type='ToyClassifier')

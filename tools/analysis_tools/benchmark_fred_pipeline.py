@@ -50,7 +50,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
-import projects.fred_fusion.fred_fusion  # noqa: F401
+import projects.fred_fusion.fred_fusion.datasets  # noqa: F401
 from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
     convert_split, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (

@@ -61,7 +61,6 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import InstanceData
 
-import mmfusion  # noqa: F401
 from mmfusion.engine import init_process_group_without_cuda
 
 

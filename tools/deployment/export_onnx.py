@@ -35,7 +35,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings, mkdir_or_exist
 from torch import Tensor
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+import mmfusion.engine  # noqa: F401  (checkpoint loading on torch >= 2.6)
 
 
 class DeployDetector(nn.Module):

@@ -30,7 +30,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings, mkdir_or_exist
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+import mmfusion.engine  # noqa: F401  (checkpoint loading on torch >= 2.6)
 
 # Annotation problems do not matter for prediction; frame problems do.
 ANNOTATION_FILE_REASONS = ('missing_annotation', )

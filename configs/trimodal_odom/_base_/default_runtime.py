@@ -3,8 +3,15 @@
 _base_ = ['../../_base_/default_runtime.py']
 
 default_scope = 'mmdet3d'
+# The runtime subpackages of the project (its RUNTIME_PACKAGES); the
+# converters and the sample generator stay out of training.
 custom_imports = dict(
-    imports=['mmfusion', 'projects.trimodal_odom.trimodal_odom'],
+    imports=[
+        'mmfusion.engine', 'projects.trimodal_odom.trimodal_odom.datasets',
+        'projects.trimodal_odom.trimodal_odom.engine',
+        'projects.trimodal_odom.trimodal_odom.evaluation',
+        'projects.trimodal_odom.trimodal_odom.models'
+    ],
     allow_failed_imports=False)
 
 # ``--save_every_epoch N``: ``default_hooks.checkpoint.interval=N``.

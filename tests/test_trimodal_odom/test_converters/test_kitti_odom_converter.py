@@ -8,23 +8,8 @@ import pytest
 from kitti_odom_layout import FRAME_DT, N_FRAMES, R_IMU_VELO, TR, run_tool
 
 from projects.trimodal_odom.trimodal_odom.converters import (
-    convert_sequence, create_kitti_odom_infos, parse_sequences)
+    convert_sequence, create_kitti_odom_infos)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import load_poses
-
-
-@pytest.mark.parametrize('given, expected', [
-    ('00,01, 2', ['00', '01', '02']),
-    ([0, 9, 10], ['00', '09', '10']),
-    (['3', '07', '03'], ['03', '07']),
-    (8, ['08']),
-])
-def test_parse_sequences(given, expected):
-    assert parse_sequences(given) == expected
-
-
-def test_parse_sequences_rejects_names():
-    with pytest.raises(ValueError, match="'0a'"):
-        parse_sequences('00,0a')
 
 
 def test_convert_real_frames_extract_imu_frame(real_kitti):

@@ -73,7 +73,7 @@ def test_model_forward_on_preprocessed_batch():
     init_default_scope('mmdet3d')
     from mmdet3d.registry import MODELS
 
-    import projects.trimodal_odom.trimodal_odom  # noqa: F401
+    import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'trimodal_odom', '_base_', 'models',
                  'trimodal_odom.py'))

@@ -5,7 +5,7 @@ from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 
-import projects.trimodal_odom.trimodal_odom  # noqa: F401
+import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
 from projects.trimodal_odom.trimodal_odom.utils import make_pose, so3_exp
 
 

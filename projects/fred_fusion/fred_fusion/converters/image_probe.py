@@ -4,6 +4,7 @@ import struct
 from typing import Tuple, Union
 
 from ..datasets.fred_data_error import DataProblem
+from ..datasets.image_end_marker import has_end_marker
 
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 # JPEG start-of-frame markers carry the size (DHT, JPG and DAC excluded).
@@ -47,20 +48,6 @@ def _png_size(f, path: str) -> Tuple[int, int]:
     if len(head) < 24 or head[:8] != _PNG_SIGNATURE or head[12:16] != b'IHDR':
         raise ValueError('not a PNG file (bad signature or IHDR)')
     return struct.unpack('>II', head[16:24])
-
-
-def has_end_marker(tail: bytes, is_png: bool) -> bool:
-    """Whether the last bytes of an image file hold its end marker.
-
-    Args:
-        tail (bytes): At least the last 12 bytes of the file.
-        is_png (bool): PNG (``IEND`` chunk) or JPEG (``FFD9`` marker).
-
-    Returns:
-        bool: False for a truncated file.
-    """
-    tail = tail[-32:]
-    return tail[-8:-4] == b'IEND' if is_png else b'\xff\xd9' in tail
 
 
 def probe_image(

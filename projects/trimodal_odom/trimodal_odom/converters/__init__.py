@@ -3,11 +3,15 @@
 Used by ``tools/dataset_converters`` and ``tools/misc``; training, testing
 and prediction do not import it.
 """
-from .kitti_odom_infos import (KITTI_ODOM_DRIVES, check_kitti_integrity,
-                               compute_imu_stats, convert_sequence,
-                               create_kitti_odom_infos, parse_sequences)
+from .imu_resampling import imu_windows
+from .imu_statistics import compute_imu_stats
+from .kitti_drives import KITTI_ODOM_DRIVES, drive_dirs
+from .kitti_integrity import check_frame_files
+from .kitti_odom_infos import (check_kitti_integrity, convert_sequence,
+                               create_kitti_odom_infos, list_sequences)
 
 __all__ = [
-    'KITTI_ODOM_DRIVES', 'check_kitti_integrity', 'compute_imu_stats',
-    'convert_sequence', 'create_kitti_odom_infos', 'parse_sequences'
+    'KITTI_ODOM_DRIVES', 'drive_dirs', 'imu_windows', 'compute_imu_stats',
+    'check_frame_files', 'check_kitti_integrity', 'convert_sequence',
+    'create_kitti_odom_infos', 'list_sequences'
 ]

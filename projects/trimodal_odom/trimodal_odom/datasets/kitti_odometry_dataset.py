@@ -7,11 +7,10 @@ from mmdet3d.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from ..converters.kitti_odom_infos import (INFO_VERSION, info_file_name,
-                                           parse_sequences)
 from ..utils.kitti_io import KittiFormatError
 from ..utils.se3 import relative_pose
 from .integrity_report import IntegrityReport
+from .odom_info_file import INFO_VERSION, info_file_name, parse_sequences
 
 
 @DATASETS.register_module()

@@ -34,7 +34,7 @@ from typing import Dict, Optional, Sequence
 import cv2
 import numpy as np
 
-from ..converters.kitti_odom_infos import KITTI_ODOM_DRIVES
+from ..converters.kitti_drives import KITTI_ODOM_DRIVES
 from ..converters.oxts_io import save_oxts, save_raw_calib
 from ..utils.kitti_io import load_poses, save_poses
 from ..utils.se3 import make_pose, so3_exp

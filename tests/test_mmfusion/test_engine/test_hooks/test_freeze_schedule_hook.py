@@ -13,7 +13,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 from mmengine.runner import Runner
 
-import mmfusion  # noqa: F401  (registers the hooks)
+import mmfusion.engine  # noqa: F401  (registers the hooks)
 # registers ToyRegressionDataset and ToyBackboneHeadModel
 from tests.test_mmfusion.toy_modules import (free_port,
                                              init_gloo_process_group,

@@ -16,7 +16,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
-import mmfusion  # noqa: F401  (registers the hooks)
+import mmfusion.engine  # noqa: F401  (registers the hooks)
 from mmfusion.engine import ParamSyncCheckHook
 # registers ToyRegressionDataset and ToyBackboneHeadModel
 from tests.test_mmfusion.toy_modules import (free_port,

@@ -7,9 +7,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
-from ...converters.image_probe import has_end_marker
 from ..event_cache import EventCacheReader
 from ..fred_data_error import DataProblem, FREDDataError
+from ..image_end_marker import has_end_marker
 
 MODALITIES = ('rgb', 'event', 'dual')
 
