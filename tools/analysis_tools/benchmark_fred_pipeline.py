@@ -51,10 +51,12 @@ from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import projects.fred_fusion.fred_fusion.datasets  # noqa: F401
+from projects.fred_fusion.fred_fusion.converters.event_cache_builder import (
+    cache_sequence, find_event_frame_dirs)
 from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
     convert_split, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
-    cache_paths, cache_sequence, find_event_frame_dirs, load_cache_file)
+    cache_paths, load_cache_file)
 from projects.fred_fusion.fred_fusion.testing.fred_sample import \
     generate_fred_sample
 

@@ -22,51 +22,8 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-PARTIAL_SUFFIX = '.partial'
-
-
-def _fsync_path(path: str) -> None:
-    """Flush a file or a directory entry to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def commit_file(tmp_path: str, final_path: str) -> None:
-    """Move a completely written file to its final name atomically.
-
-    The file is fsynced, renamed with :func:`os.replace` (atomic on POSIX
-    when both paths are in the same directory) and the directory entry is
-    fsynced, so ``final_path`` holds either the old or the new content,
-    never a part of it.
-
-    Args:
-        tmp_path (str): The written file, in the directory of
-            ``final_path``.
-        final_path (str): Its final name.
-    """
-    _fsync_path(tmp_path)
-    os.replace(tmp_path, final_path)
-    _fsync_path(osp.dirname(osp.abspath(final_path)))
-
-
-def atomic_write_text(text: str, path: str) -> None:
-    """Write a text file atomically (temporary file, fsync, rename).
-
-    Args:
-        text (str): The content.
-        path (str): Destination path.
-    """
-    tmp_path = osp.join(
-        osp.dirname(osp.abspath(path)),
-        f'.{osp.basename(path)}{PARTIAL_SUFFIX}')
-    with open(tmp_path, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    commit_file(tmp_path, path)
+from mmfusion.utils.fileio import (PARTIAL_SUFFIX, atomic_write_text,
+                                   commit_file, partial_path)
 
 
 def is_complete_checkpoint(path: str) -> bool:
@@ -218,7 +175,7 @@ class AtomicCheckpointHook(CheckpointHook):
                 os.remove(save_file)
         elif resume_from != recorded:
             runner.logger.warning(f'Resuming from {resume_from} instead.')
-            atomic_write_text(resume_from, save_file)
+            atomic_write_text(save_file, resume_from)
 
     def before_train(self, runner) -> None:
         """Resolve the checkpoint directory and backend.
@@ -275,7 +232,7 @@ class AtomicCheckpointHook(CheckpointHook):
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
 
-        tmp_filename = f'.{ckpt_filename}{PARTIAL_SUFFIX}'
+        tmp_filename = osp.basename(partial_path(ckpt_filename))
         runner.save_checkpoint(
             self.out_dir,
             tmp_filename,
@@ -291,8 +248,8 @@ class AtomicCheckpointHook(CheckpointHook):
         commit_file(
             self.file_backend.join_path(self.out_dir, tmp_filename),
             self.last_ckpt)
-        atomic_write_text(self.last_ckpt,
-                          osp.join(runner.work_dir, 'last_checkpoint'))
+        atomic_write_text(
+            osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
 
         for old_step in evicted:
             path = self.file_backend.join_path(

@@ -8,22 +8,10 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
+from mmfusion.utils.fileio import atomic_write_text
+
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 Record = Dict[str, float]
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and
-    ``os.replace``, so readers never see a half-written file.
-
-    Args:
-        path (str): Destination file.
-        text (str): Content.
-    """
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w', newline='') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def write_csv(path: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
@@ -39,7 +27,7 @@ def write_csv(path: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
     lines = [','.join(columns)]
     for row in rows:
         lines.append(','.join(_format(row.get(c, '')) for c in columns))
-    atomic_write_text(path, '\n'.join(lines) + '\n')
+    atomic_write_text(path, '\n'.join(lines) + '\n', newline='')
 
 
 def read_csv(path: str) -> List[Dict[str, str]]:

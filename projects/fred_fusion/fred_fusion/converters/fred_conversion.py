@@ -1,4 +1,5 @@
 """Convert FRED sequences into fusion annotation files, split by split."""
+import contextlib
 import json
 import os
 import os.path as osp
@@ -6,6 +7,7 @@ from collections import Counter
 from multiprocessing.pool import Pool
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
+from mmfusion.utils.fileio import atomic_open, atomic_write_text
 from ..datasets.fred_data_error import DataProblem, FREDDataError
 from ..datasets.fusion_stats import format_fusion_stats
 from .fred_annotation import CLASS_MODES
@@ -208,14 +210,15 @@ def convert_split(root: str,
     problems: List[DataProblem] = []
     max_abs_diff, sum_abs_diff = 0., 0.
     num_sequences = 0
-    tmp_file = None
-    out = None
-    if out_file is not None:
-        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-        tmp_file = out_file + '.part'
-        out = open(tmp_file, 'w', encoding='utf-8')
-        out.write('{"metainfo": ' + json.dumps(metainfo) + ',\n"data_list": [')
-    try:
+    with contextlib.ExitStack() as stack:
+        # The file appears complete or not at all (an error drops it).
+        out = None
+        if out_file is not None:
+            os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+            out = stack.enter_context(
+                atomic_open(out_file, 'w', encoding='utf-8'))
+            out.write('{"metainfo": ' + json.dumps(metainfo) +
+                      ',\n"data_list": [')
         img_id = 0
         for result in iter_sequences(root, seq_ids, options, pool):
             seq_problems = [DataProblem(*p) for p in result['problems']]
@@ -242,14 +245,6 @@ def convert_split(root: str,
             raise FREDDataError(problems)
         if out is not None:
             out.write('\n]}\n')
-            out.close()
-            out = None
-            os.replace(tmp_file, out_file)
-    finally:
-        if out is not None:
-            out.close()
-        if tmp_file is not None and osp.exists(tmp_file):
-            os.remove(tmp_file)
 
     for p in problems:
         skipped[p.reason] += 1
@@ -275,8 +270,8 @@ def convert_split(root: str,
                                           stats['mean_abs_time_diff_ms'])
     if out_file is not None:
         stats_file = osp.splitext(out_file)[0] + '_stats.json'
-        with open(stats_file, 'w', encoding='utf-8') as f:
-            json.dump(stats, f, indent=2)
+        atomic_write_text(
+            stats_file, json.dumps(stats, indent=2), encoding='utf-8')
     return stats
 
 

@@ -1,5 +1,4 @@
-from .event_cache import (EventCacheReader, cache_sequence, decode_event_frame,
-                          encode_event_frame)
+from .event_cache import EventCacheReader, decode_event_frame
 from .fred_classes import FRED_CLASSES
 from .fred_data_error import DataProblem, FREDDataError
 from .fred_dataset import FREDDataset
@@ -13,6 +12,5 @@ __all__ = [
     'FRED_CLASSES', 'DataProblem', 'FREDDataError', 'FREDDataset',
     'format_fusion_stats', 'MultiModalMixDataset', 'LoadFREDImages',
     'SyncTransform', 'RGBOnly', 'PackDualModalInputs', 'EventPolaritySwap',
-    'EventNoise', 'EventDropout', 'EventCacheReader', 'cache_sequence',
-    'encode_event_frame', 'decode_event_frame'
+    'EventNoise', 'EventDropout', 'EventCacheReader', 'decode_event_frame'
 ]

@@ -66,6 +66,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmfusion.utils.fileio import atomic_write_text
 from ..datasets.fred_classes import FRED_CLASSES
 
 #: Name of the dot-file written at the sample root once it is complete.
@@ -759,8 +760,8 @@ def _write_stamp(root: str, preset: str, seed: int, overrides: dict,
         overrides=json.loads(json.dumps(overrides)),
         complete=complete,
         sequences=counts)
-    with open(osp.join(root, SAMPLE_STAMP), 'w') as f:
-        json.dump(stamp, f, indent=1)
+    atomic_write_text(
+        osp.join(root, SAMPLE_STAMP), json.dumps(stamp, indent=1))
 
 
 def _clear_root(root: str) -> None:

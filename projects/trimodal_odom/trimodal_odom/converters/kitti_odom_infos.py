@@ -23,6 +23,7 @@ import mmengine
 import numpy as np
 from mmengine.logging import print_log
 
+from mmfusion.utils.fileio import atomic_open, atomic_write_text
 from ..datasets.integrity_report import IntegrityReport
 from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
                                        parse_sequences)
@@ -219,7 +220,8 @@ def create_kitti_odom_infos(root: str,
     written = []
     for info in infos:
         path = osp.join(out_dir, info_file_name(info['metainfo']['seq']))
-        mmengine.dump(info, path)
+        with atomic_open(path, 'wb') as f:
+            mmengine.dump(info, f, file_format='pkl')
         written.append(path)
         n_imu = sum(f['imu'] is not None for f in info['data_list'])
         print_log(
@@ -242,7 +244,6 @@ def create_kitti_odom_infos(root: str,
             level=30)
     else:
         path = osp.join(out_dir, 'imu_stats.json')
-        with open(path, 'w') as f:
-            json.dump(stats, f, indent=2)
+        atomic_write_text(path, json.dumps(stats, indent=2))
         written.append(path)
     return report, written

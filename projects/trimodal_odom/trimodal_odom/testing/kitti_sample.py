@@ -34,6 +34,7 @@ from typing import Dict, Optional, Sequence
 import cv2
 import numpy as np
 
+from mmfusion.utils.fileio import atomic_write_text
 from ..converters.kitti_drives import KITTI_ODOM_DRIVES
 from ..converters.oxts_io import save_oxts, save_raw_calib
 from ..utils.kitti_io import load_poses, save_poses
@@ -439,9 +440,8 @@ def generate_kitti_sample(root: str,
         overrides=overrides,
         sequences=list(cfg['sequences']),
         preset_sequences=sequences is None)
-    with open(stamp + '.tmp', 'w') as f:
-        json.dump(dict(settings=settings, manifest=manifest), f)
-    os.replace(stamp + '.tmp', stamp)
+    atomic_write_text(stamp,
+                      json.dumps(dict(settings=settings, manifest=manifest)))
     return manifest
 
 

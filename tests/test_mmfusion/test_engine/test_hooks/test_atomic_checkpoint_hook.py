@@ -4,8 +4,7 @@ import torch
 from mmengine.runner import Runner
 
 from mmfusion.engine import AtomicCheckpointHook, find_resumable_checkpoint
-from mmfusion.engine.hooks.atomic_checkpoint_hook import (
-    atomic_write_text, is_complete_checkpoint)
+from mmfusion.engine.hooks.atomic_checkpoint_hook import is_complete_checkpoint
 from tests.test_mmfusion.toy_modules import toy_config
 
 
@@ -41,14 +40,6 @@ def test_find_resumable_checkpoint_falls_back_to_newest_complete(tmp_path):
     assert find_resumable_checkpoint(str(tmp_path)) == str(tmp_path /
                                                            'epoch_10.pth')
     assert find_resumable_checkpoint(str(tmp_path / 'empty')) is None
-
-
-def test_atomic_write_text_replaces_whole_file(tmp_path):
-    path = tmp_path / 'last_checkpoint'
-    path.write_text('a much longer previous content')
-    atomic_write_text('new', str(path))
-    assert path.read_text() == 'new'
-    assert [p.name for p in tmp_path.iterdir()] == ['last_checkpoint']
 
 
 def _train_steps(work_dir):

@@ -55,7 +55,8 @@ def test_plots_and_resume(tmp_path):
     runner.train()
     for name in ('epoch_loss.png', 'val_loss.png', 'lr.png'):
         _image(tmp_path / name)
-    assert not list(tmp_path.glob('*.tmp'))
+    # no write left behind (partial files are hidden: .<name>.partial)
+    assert not list(tmp_path.glob('*.tmp')) + list(tmp_path.glob('.*.partial'))
     with open(tmp_path / 'loss_curves.json') as f:
         curves = json.load(f)
     assert list(curves) == ['1', '2', '3']

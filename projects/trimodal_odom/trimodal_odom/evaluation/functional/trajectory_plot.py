@@ -3,6 +3,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from mmfusion.utils.fileio import atomic_open
+
 
 def plot_trajectories(path: str,
                       gt: np.ndarray,
@@ -39,4 +41,5 @@ def plot_trajectories(path: str,
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_open(path, 'wb') as f:
+        fig.savefig(f, format='png', dpi=100)
