@@ -8,12 +8,11 @@ import torch
 import torch.multiprocessing as mp
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 from mmengine.runner import Runner
 
-import mmfusion.engine  # noqa: F401  (registers the hooks)
+from mmfusion.engine import unwrap_model  # registers the hooks too
 # registers ToyRegressionDataset and ToyBackboneHeadModel
 from tests.test_mmfusion.toy_modules import (free_port,
                                              init_gloo_process_group,
@@ -35,8 +34,7 @@ class FreezeRecorderHook(Hook):
         self.epochs: Dict[int, dict] = {}
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         rec = self.epochs.setdefault(
             runner.epoch,
             dict(
@@ -53,8 +51,7 @@ class FreezeRecorderHook(Hook):
         ]
 
     def after_train_epoch(self, runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         rec = self.epochs[runner.epoch]
         rec['end'] = _backbone_state(model)
         rec['milestones'] = dict(runner.param_schedulers[0].milestones)

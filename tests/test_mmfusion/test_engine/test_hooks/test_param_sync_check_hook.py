@@ -12,11 +12,10 @@ import torch.multiprocessing as mp
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
-import mmfusion.engine  # noqa: F401  (registers the hooks)
+from mmfusion.engine import unwrap_model  # registers the hooks too
 from mmfusion.engine import ParamSyncCheckHook
 # registers ToyRegressionDataset and ToyBackboneHeadModel
 from tests.test_mmfusion.toy_modules import (free_port,
@@ -44,8 +43,7 @@ class SyncPerturbHook(Hook):
 
     def after_train_epoch(self, runner) -> None:
         if runner.rank == self.rank and runner.epoch == self.epoch:
-            model = runner.model.module if is_model_wrapper(
-                runner.model) else runner.model
+            model = unwrap_model(runner.model)
             with torch.no_grad():
                 model.head.bias.add_(1e-3)
 
