@@ -95,7 +95,7 @@ def frame_pairs(args: argparse.Namespace) -> Iterator[dict]:
         raise FileNotFoundError(f'sequence folder {seq_dir} does not exist')
     scan = scan_sequence(seq_dir)
     problems = [
-        p for p in scan.problems if p.reason not in ANNOTATION_FILE_REASONS
+        p for p in scan.problems if p.kind not in ANNOTATION_FILE_REASONS
         and not p.file.endswith('.txt')
     ]
     if problems:

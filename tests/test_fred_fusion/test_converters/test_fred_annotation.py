@@ -28,7 +28,7 @@ def test_legacy_lines_need_class_in_five_mode(fred_data):
                     'seq60_coordinates_legacy_excerpt.txt')
     boxes, problems, _ = parse_coordinates(path, 'five')
     assert boxes == [] and len(problems) == 28
-    assert problems[0].reason == 'missing_class'
+    assert problems[0].kind == 'missing_class'
     assert f'{path}:1:' in str(problems[0])
 
 
@@ -59,7 +59,7 @@ def test_bad_lines_name_file_and_line(tmp_path, line, reason):
         f.write('0.0: 1, 2, 3, 4, 1, DJI Mini 3\n' + line + '\n')
     boxes, problems, _ = parse_coordinates(path, 'five', (1280, 720))
     assert len(boxes) == 1 and len(problems) == 1
-    assert problems[0].reason == reason
+    assert problems[0].kind == reason
     assert problems[0].line == 2
     assert str(problems[0]).startswith(f'{path}:2: ')
 

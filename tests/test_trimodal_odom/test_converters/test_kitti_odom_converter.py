@@ -90,7 +90,7 @@ def test_sequence_without_raw_is_counted(real_kitti):
         osp.join(real_kitti, 'poses', '03.txt'))
     report, written = create_kitti_odom_infos(real_kitti, sequences='0,3')
     assert report.counts['sequences without raw IMU data'] == 1
-    assert any('sequence 03' in w and 'no raw data' in w
+    assert any('sequence 03' in str(w) and 'no raw data' in str(w)
                for w in report.warnings)
     info = mmengine.load(
         osp.join(real_kitti, 'infos', 'kitti_odom_infos_03.pkl'))

@@ -84,8 +84,8 @@ def parse_coordinates(
         return [], [DataProblem('unreadable_annotation', path,
                                 str(e))], skipped
 
-    def bad(reason: str, lineno: int, message: str) -> None:
-        problems.append(DataProblem(reason, path, message, lineno))
+    def bad(kind: str, lineno: int, message: str) -> None:
+        problems.append(DataProblem(kind, path, message, lineno))
 
     for lineno, raw in enumerate(lines, 1):
         text = raw.strip()

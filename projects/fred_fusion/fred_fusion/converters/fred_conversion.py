@@ -7,8 +7,9 @@ from collections import Counter
 from multiprocessing.pool import Pool
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
+from mmfusion.datasets import DataProblem, DataReport
 from mmfusion.utils.fileio import atomic_open, atomic_write_text
-from ..datasets.fred_data_error import DataProblem, FREDDataError
+from ..datasets.fred_data_error import FREDDataError
 from ..datasets.fusion_stats import format_fusion_stats
 from .fred_annotation import CLASS_MODES
 from .fred_pairing import pair_sequence, summarize_entries
@@ -164,7 +165,7 @@ def convert_split(root: str,
     are streamed to disk sequence by sequence. By default any problem
     aborts the conversion (nothing is written) with all problems listed;
     with ``skip_bad`` the bad items (lines, frames, whole sequences) are
-    left out and counted by reason.
+    left out and counted by kind.
 
     Args:
         root (str): Data root.
@@ -204,75 +205,106 @@ def convert_split(root: str,
         ann_file=coords,
         ann_tolerance=ann_tolerance,
         box_tolerance=box_tolerance)
-    totals = Counter()
-    boxes_per_label: Counter = Counter()
-    skipped: Counter = Counter()
-    problems: List[DataProblem] = []
-    max_abs_diff, sum_abs_diff = 0., 0.
-    num_sequences = 0
+    report = DataReport(FREDDataError)
+    totals = _SplitTotals()
     with contextlib.ExitStack() as stack:
-        # The file appears complete or not at all (an error drops it).
-        out = None
-        if out_file is not None:
-            os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-            out = stack.enter_context(
-                atomic_open(out_file, 'w', encoding='utf-8'))
-            out.write('{"metainfo": ' + json.dumps(metainfo) +
-                      ',\n"data_list": [')
-        img_id = 0
+        writer = None if out_file is None else stack.enter_context(
+            _EntryWriter(out_file, metainfo))
         for result in iter_sequences(root, seq_ids, options, pool):
-            seq_problems = [DataProblem(*p) for p in result['problems']]
-            problems.extend(seq_problems)
-            skipped.update(result['skipped'])
-            if any(p.reason in _SEQUENCE_PROBLEMS for p in seq_problems):
-                skipped['sequence'] += 1
+            problems = [DataProblem(*p) for p in result['problems']]
+            report.add_errors(problems)
+            report.counts.update(result['skipped'])
+            if any(p.kind in _SEQUENCE_PROBLEMS for p in problems):
+                report.count('sequence')
                 continue
-            num_sequences += 1
-            entries = result['entries']
-            summary = summarize_entries(entries)
-            totals['frames'] += summary['frames']
-            totals['paired'] += summary['paired']
-            totals['frames_without_boxes'] += summary['frames_without_boxes']
-            sum_abs_diff += summary['sum_abs_diff']
-            max_abs_diff = max(max_abs_diff, summary['max_abs_diff'])
-            boxes_per_label.update(summary['boxes_per_label'])
-            if out is not None and not (problems and not skip_bad):
-                for entry in entries:
-                    out.write((',\n' if img_id else '\n') +
-                              json.dumps(dict(img_id=img_id, **entry)))
-                    img_id += 1
-        if problems and not skip_bad:
-            raise FREDDataError(problems)
-        if out is not None:
-            out.write('\n]}\n')
-
-    for p in problems:
-        skipped[p.reason] += 1
-    frames = totals['frames']
-    stats = dict(
-        split=split,
-        sequences=num_sequences,
-        frames=frames,
-        paired=totals['paired'],
-        unpaired=frames - totals['paired'],
-        dual_rate=totals['paired'] / frames if frames else 0.,
-        mean_abs_time_diff_ms=1e3 * sum_abs_diff / frames if frames else 0.,
-        max_abs_time_diff_ms=1e3 * max_abs_diff,
-        boxes_per_class={
-            name: boxes_per_label.get(i, 0)
-            for i, name in enumerate(classes)
-        },
-        frames_without_boxes=totals['frames_without_boxes'],
-        skipped=dict(sorted(skipped.items())),
-        problems=[str(p) for p in problems],
-    )
-    stats['fusion'] = format_fusion_stats(stats['paired'], frames,
-                                          stats['mean_abs_time_diff_ms'])
+            totals.add(result['entries'])
+            if writer is not None and (skip_bad or report.ok):
+                writer.write(result['entries'])
+        if not skip_bad:
+            # Raised inside the block: the file is not written.
+            report.raise_if_errors()
+    for problem in report.errors:
+        report.count(problem.kind)
+    stats = totals.stats(split, classes, report)
     if out_file is not None:
-        stats_file = osp.splitext(out_file)[0] + '_stats.json'
         atomic_write_text(
-            stats_file, json.dumps(stats, indent=2), encoding='utf-8')
+            osp.splitext(out_file)[0] + '_stats.json',
+            json.dumps(stats, indent=2),
+            encoding='utf-8')
     return stats
+
+
+class _EntryWriter:
+    """Streams the entries of a split into its annotation file, which
+    appears complete or not at all (:func:`atomic_open`)."""
+
+    def __init__(self, out_file: str, metainfo: dict) -> None:
+        self.out_file = out_file
+        self.metainfo = metainfo
+        self.img_id = 0
+
+    def __enter__(self) -> '_EntryWriter':
+        os.makedirs(osp.dirname(osp.abspath(self.out_file)), exist_ok=True)
+        self._open = atomic_open(self.out_file, 'w', encoding='utf-8')
+        self._file = self._open.__enter__()
+        self._file.write('{"metainfo": ' + json.dumps(self.metainfo) +
+                         ',\n"data_list": [')
+        return self
+
+    def write(self, entries: List[dict]) -> None:
+        """Append entries, numbering them with a split-wide ``img_id``."""
+        for entry in entries:
+            self._file.write((',\n' if self.img_id else '\n') +
+                             json.dumps(dict(img_id=self.img_id, **entry)))
+            self.img_id += 1
+
+    def __exit__(self, *exc_info) -> None:
+        if exc_info[0] is None:
+            self._file.write('\n]}\n')
+        self._open.__exit__(*exc_info)
+
+
+class _SplitTotals:
+    """Pairing and box counts of the converted sequences of a split."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self.boxes_per_label: Counter = Counter()
+        self.sum_abs_diff = 0.
+        self.max_abs_diff = 0.
+
+    def add(self, entries: List[dict]) -> None:
+        """Add the entries of one sequence."""
+        summary = summarize_entries(entries)
+        self.counts['sequences'] += 1
+        for key in ('frames', 'paired', 'frames_without_boxes'):
+            self.counts[key] += summary[key]
+        self.sum_abs_diff += summary['sum_abs_diff']
+        self.max_abs_diff = max(self.max_abs_diff, summary['max_abs_diff'])
+        self.boxes_per_label.update(summary['boxes_per_label'])
+
+    def stats(self, split: str, classes: Sequence[str],
+              report: DataReport) -> dict:
+        """The statistics of :func:`convert_split`."""
+        frames, paired = self.counts['frames'], self.counts['paired']
+        mean_ms = 1e3 * self.sum_abs_diff / frames if frames else 0.
+        return dict(
+            split=split,
+            sequences=self.counts['sequences'],
+            frames=frames,
+            paired=paired,
+            unpaired=frames - paired,
+            dual_rate=paired / frames if frames else 0.,
+            mean_abs_time_diff_ms=mean_ms,
+            max_abs_time_diff_ms=1e3 * self.max_abs_diff,
+            boxes_per_class={
+                name: self.boxes_per_label.get(i, 0)
+                for i, name in enumerate(classes)
+            },
+            frames_without_boxes=self.counts['frames_without_boxes'],
+            skipped=dict(sorted(report.counts.items())),
+            problems=[str(p) for p in report.errors],
+            fusion=format_fusion_stats(paired, frames, mean_ms))
 
 
 def format_split_stats(stats: Dict) -> str:

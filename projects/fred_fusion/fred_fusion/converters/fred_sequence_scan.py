@@ -37,7 +37,7 @@ class SequenceScan(NamedTuple):
         boxes (list[FREDBox]): Good annotation boxes.
         num_annotation_lines (int): Non-empty lines of the annotation file.
         problems (list[DataProblem]): Every problem found.
-        skipped (Counter): Items skipped by design, by reason.
+        skipped (Counter): Items skipped by design, by kind.
     """
 
     rgb_frames: List[Frame]

@@ -68,7 +68,7 @@ def probe_image(
 
     Returns:
         tuple: ``((W, H), None)`` for a good file, ``(None, problem)``
-        otherwise, the problem's reason being ``'missing_frame'`` or
+        otherwise, the problem's kind being ``'missing_frame'`` or
         ``'unreadable_frame'``.
     """
     try:

@@ -32,7 +32,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ..datasets.integrity_report import IntegrityReport
+from mmfusion.datasets import DataReport
 from ..utils.kitti_io import KittiFormatError
 from .kitti_drives import KITTI_ODOM_DRIVES, drive_dirs
 from .oxts_io import load_oxts_packets, load_oxts_timestamps, load_raw_rigid
@@ -56,8 +56,8 @@ def imu_rotation(imu_frame: str, T_velo_imu: np.ndarray,
         f"imu_frame must be 'imu', 'lidar' or 'camera', got {imu_frame!r}")
 
 
-def read_oxts(oxts_dir: str, report: IntegrityReport
-              ) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+def read_oxts(oxts_dir: str,
+              report: DataReport) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """OXTS timestamps (N, ) and packets (N, 30) of one ``oxts`` folder,
     or None (problems recorded in ``report``)."""
     ts_path = osp.join(oxts_dir, 'timestamps.txt')
@@ -66,18 +66,19 @@ def read_oxts(oxts_dir: str, report: IntegrityReport
         stamps = load_oxts_timestamps(ts_path)
         packets = load_oxts_packets(data_dir)
     except KittiFormatError as e:
-        report.add_exception(e)
+        report.add_errors(e)
         return None
     if len(stamps) != len(packets):
         report.error(
-            ts_path, f'{len(stamps)} timestamps but {len(packets)} packets '
-            f'in {data_dir}')
+            'count_mismatch', ts_path,
+            f'{len(stamps)} timestamps but {len(packets)} packets in '
+            f'{data_dir}')
         return None
     return stamps, packets
 
 
 def _no_raw_reason(seq: str, raw_root: str, dirs: Optional[dict],
-                   report: IntegrityReport) -> Optional[str]:
+                   report: DataReport) -> Optional[str]:
     """Why sequence ``seq`` has no raw IMU (warned and counted), or None
     if its raw OXTS folder is there."""
     if dirs is None:
@@ -86,12 +87,11 @@ def _no_raw_reason(seq: str, raw_root: str, dirs: Optional[dict],
                   f'sequence {seq}: no raw data was released for '
                   f'{KITTI_ODOM_DRIVES[seq][0]}_drive_'
                   f'{KITTI_ODOM_DRIVES[seq][1]}')
-        report.warn(raw_root, reason + '; IMU marked missing')
+        report.warn('no_raw_imu', raw_root, reason + '; IMU marked missing')
     elif not osp.isdir(dirs['sync']):
         reason = f'raw OXTS folder {dirs["sync"]} not found'
-        report.warn(
-            dirs['sync'], 'folder not found; IMU of sequence '
-            f'{seq} marked missing')
+        report.warn('no_raw_imu', dirs['sync'],
+                    f'folder not found; IMU of sequence {seq} marked missing')
     else:
         return None
     report.count('sequences without raw IMU data')
@@ -100,24 +100,24 @@ def _no_raw_reason(seq: str, raw_root: str, dirs: Optional[dict],
 
 def align_to_frames(ts_sync: np.ndarray, start: int, times: np.ndarray,
                     seq: str, ts_path: str, align_tol: float,
-                    report: IntegrityReport) -> Optional[float]:
+                    report: DataReport) -> Optional[float]:
     """Offset (s) of the OXTS clock to ``times.txt``, None if the drive
     has too few packets; residuals above ``align_tol`` are warned."""
     n = len(times)
     if len(ts_sync) < start + n:
         report.error(
-            ts_path, f'{len(ts_sync)} OXTS packets, but sequence {seq} '
-            f'needs raw frames {start}..{start + n - 1}')
+            'count_mismatch', ts_path,
+            f'{len(ts_sync)} OXTS packets, but sequence {seq} needs raw '
+            f'frames {start}..{start + n - 1}')
         return None
     offset = float(ts_sync[start] - times[0])
     residual = np.abs(ts_sync[start:start + n] - offset - times)
     if residual.max() > align_tol:
         worst = int(residual.argmax())
         report.warn(
-            ts_path, f'OXTS time differs from times.txt by '
-            f'{residual[worst]:.3f} s at frame {worst} (tolerance '
-            f'{align_tol} s)',
-            line=start + worst + 1)
+            'misaligned_time', ts_path,
+            f'OXTS time differs from times.txt by {residual[worst]:.3f} s '
+            f'at frame {worst} (tolerance {align_tol} s)', start + worst + 1)
         report.count('sequences with OXTS / times.txt misalignment')
     return offset
 
@@ -137,7 +137,7 @@ def sync_windows(packets: np.ndarray, start: int, times: np.ndarray,
 
 
 def drop_non_increasing(stamps: np.ndarray, ts_path: str,
-                        report: IntegrityReport) -> np.ndarray:
+                        report: DataReport) -> np.ndarray:
     """Mask (N, ) of the packets whose time increases over every earlier
     one; the others are warned and counted."""
     keep = np.ones(len(stamps), dtype=bool)
@@ -150,10 +150,10 @@ def drop_non_increasing(stamps: np.ndarray, ts_path: str,
     if not keep.all():
         dropped = int((~keep).sum())
         report.warn(
-            ts_path,
+            'time_not_increasing', ts_path,
             f'{dropped} extract packets whose time does not increase were '
             'dropped',
-            line=int(np.flatnonzero(~keep)[0]) + 1)
+            int(np.flatnonzero(~keep)[0]) + 1)
         report.count('extract OXTS packets dropped (time not increasing)',
                      dropped)
     return keep
@@ -161,7 +161,7 @@ def drop_non_increasing(stamps: np.ndarray, ts_path: str,
 
 def extract_windows(stamps: np.ndarray, packets: np.ndarray, times: np.ndarray,
                     R: np.ndarray, imu_rate: float, max_gap: float, where: str,
-                    seq: str, report: IntegrityReport) -> Windows:
+                    seq: str, report: DataReport) -> Windows:
     """Extract packets (times already on the ``times.txt`` clock)
     interpolated on a grid of ``imu_rate`` Hz in every frame interval."""
     channels = np.concatenate(
@@ -185,13 +185,15 @@ def extract_windows(stamps: np.ndarray, packets: np.ndarray, times: np.ndarray,
         windows[i] = dict(time=grid, acc=values[:, :3], gyro=values[:, 3:])
     if uncovered:
         report.warn(
-            where, f'{uncovered} frame intervals of sequence {seq} are not '
-            'covered by extract data; their IMU is marked missing')
+            'imu_not_covered', where,
+            f'{uncovered} frame intervals of sequence {seq} are not covered '
+            'by extract data; their IMU is marked missing')
         report.count('frame intervals without IMU coverage', uncovered)
     if gapped:
         report.warn(
-            where, f'{gapped} IMU samples of sequence {seq} interpolated '
-            f'across gaps > {max_gap} s')
+            'imu_gap', where,
+            f'{gapped} IMU samples of sequence {seq} interpolated across '
+            f'gaps > {max_gap} s')
         report.count(f'IMU samples interpolated across gaps > {max_gap} s',
                      gapped)
     return windows
@@ -200,7 +202,7 @@ def extract_windows(stamps: np.ndarray, packets: np.ndarray, times: np.ndarray,
 def imu_windows(seq: str, times: np.ndarray, Tr: np.ndarray, raw_root: str,
                 imu_source: str, imu_frame: str, imu_rate: float,
                 align_tol: float, max_gap: float,
-                report: IntegrityReport) -> Tuple[Windows, dict]:
+                report: DataReport) -> Tuple[Windows, dict]:
     """IMU samples of every frame interval of one sequence.
 
     Returns:
@@ -228,7 +230,7 @@ def imu_windows(seq: str, times: np.ndarray, Tr: np.ndarray, raw_root: str,
         T_velo_imu = load_raw_rigid(dirs['imu_to_velo'])
         load_raw_rigid(dirs['velo_to_cam'])
     except KittiFormatError as e:
-        report.add_exception(e)
+        report.add_errors(e)
         return no_imu, meta
     R = imu_rotation(imu_frame, T_velo_imu, Tr)
     meta['T_velo_imu'] = T_velo_imu.tolist()
@@ -247,8 +249,8 @@ def imu_windows(seq: str, times: np.ndarray, Tr: np.ndarray, raw_root: str,
     else:
         if not osp.isdir(dirs['extract']):
             report.error(
-                dirs['extract'], "folder not found (needed by "
-                "imu_source='extract'; use 'sync' for the 10 Hz packets)")
+                'missing_folder', dirs['extract'], "folder not found (needed "
+                "by imu_source='extract'; use 'sync' for the 10 Hz packets)")
             return no_imu, meta
         extract = read_oxts(dirs['extract'], report)
         if extract is None:

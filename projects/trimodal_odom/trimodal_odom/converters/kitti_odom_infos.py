@@ -23,12 +23,13 @@ import mmengine
 import numpy as np
 from mmengine.logging import print_log
 
+from mmfusion.datasets import DataReport
 from mmfusion.utils.fileio import atomic_open, atomic_write_text
-from ..datasets.integrity_report import IntegrityReport
 from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
                                        parse_sequences)
-from ..utils.kitti_io import (KittiFormatError, load_calib, load_poses,
-                              load_times, load_velodyne)
+from ..utils.kitti_io import (KittiFormatError, kitti_error, kitti_report,
+                              load_calib, load_poses, load_times,
+                              load_velodyne)
 from .imu_resampling import imu_windows
 from .imu_statistics import compute_imu_stats
 from .kitti_integrity import check_frame_files
@@ -42,8 +43,7 @@ def convert_sequence(root: str,
                      imu_rate: float = 100.0,
                      align_tol: float = 0.05,
                      max_gap: float = 0.1,
-                     report: Optional[IntegrityReport] = None
-                     ) -> Optional[dict]:
+                     report: Optional[DataReport] = None) -> Optional[dict]:
     """Build the info dict of one sequence, recording problems in a report.
 
     Args:
@@ -62,14 +62,14 @@ def convert_sequence(root: str,
             without a warning. Defaults to 0.05.
         max_gap (float): Extract packet gaps (s) above which interpolated
             samples are counted. Defaults to 0.1.
-        report (IntegrityReport, optional): Report to fill.
+        report (DataReport, optional): Report to fill.
 
     Returns:
         dict | None: ``{'metainfo': ..., 'data_list': [...]}`` in the
         mmengine ``BaseDataset`` format, or None if the sequence has errors
         (recorded in ``report``).
     """
-    report = IntegrityReport() if report is None else report
+    report = kitti_report() if report is None else report
     raw_root = osp.join(root, 'raw') if raw_root is None else raw_root
     loaded = _load_sequence_files(root, seq, report)
     if loaded is None:
@@ -104,14 +104,14 @@ def convert_sequence(root: str,
     return dict(metainfo=metainfo, data_list=data_list)
 
 
-def _load_sequence_files(root: str, seq: str, report: IntegrityReport
+def _load_sequence_files(root: str, seq: str, report: DataReport
                          ) -> Optional[Tuple[np.ndarray, np.ndarray, dict]]:
     """``times`` (N, ), ``poses`` (N, 4, 4) and the calibration of one
     sequence, or None (problems recorded in ``report``)."""
     seq_dir = osp.join(root, 'sequences', seq)
     if not osp.isdir(seq_dir):
-        report.error(seq_dir, f'sequence {seq} not found (searched '
-                     f'{seq_dir})')
+        report.error('missing_sequence', seq_dir,
+                     f'sequence {seq} not found (searched {seq_dir})')
         return None
     times_path = osp.join(seq_dir, 'times.txt')
     pose_path = osp.join(root, 'poses', f'{seq}.txt')
@@ -123,12 +123,12 @@ def _load_sequence_files(root: str, seq: str, report: IntegrityReport
         try:
             loaded[key] = fn(path)
         except KittiFormatError as e:
-            report.add_exception(e)
+            report.add_errors(e)
     if len(loaded) < 3:
         return None
     if len(loaded['poses']) != len(loaded['times']):
         report.error(
-            pose_path, f'{len(loaded["poses"])} poses but '
+            'count_mismatch', pose_path, f'{len(loaded["poses"])} poses but '
             f'{len(loaded["times"])} frames in {times_path}')
         return None
     return loaded['times'], loaded['poses'], loaded['calib']
@@ -138,7 +138,7 @@ def list_sequences(root: str) -> List[str]:
     """Sequences of ``ROOT/sequences`` that have a ground-truth pose file."""
     seq_root = osp.join(root, 'sequences')
     if not osp.isdir(seq_root):
-        raise KittiFormatError(f'{seq_root}: folder not found')
+        raise kitti_error('missing_folder', seq_root, 'folder not found')
     return sorted(
         d for d in os.listdir(seq_root)
         if d.isdigit() and osp.isfile(osp.join(root, 'poses', f'{d}.txt')))
@@ -148,7 +148,7 @@ def check_kitti_integrity(root: str,
                           raw_root: Optional[str] = None,
                           sequences=None,
                           deep: bool = False,
-                          **kwargs) -> Tuple[IntegrityReport, List[dict]]:
+                          **kwargs) -> Tuple[DataReport, List[dict]]:
     """Check a KITTI odometry (+ raw) layout without writing anything.
 
     Args:
@@ -161,10 +161,10 @@ def check_kitti_integrity(root: str,
         **kwargs: Options of :func:`convert_sequence`.
 
     Returns:
-        tuple[IntegrityReport, list[dict]]: The report and the info dicts
+        tuple[DataReport, list[dict]]: The report and the info dicts
         of the sequences without errors.
     """
-    report = IntegrityReport()
+    report = kitti_report()
     seqs = (
         list_sequences(root)
         if sequences is None else parse_sequences(sequences))
@@ -179,7 +179,7 @@ def check_kitti_integrity(root: str,
                 try:
                     load_velodyne(osp.join(root, frame['lidar_path']))
                 except KittiFormatError as e:
-                    report.add_exception(e)
+                    report.add_errors(e)
     return report, infos
 
 
@@ -188,7 +188,7 @@ def create_kitti_odom_infos(root: str,
                             sequences=None,
                             out_dir: Optional[str] = None,
                             stats_sequences=None,
-                            **kwargs) -> Tuple[IntegrityReport, List[str]]:
+                            **kwargs) -> Tuple[DataReport, List[str]]:
     """Convert sequences into info files and IMU statistics.
 
     Writes ``OUT/kitti_odom_infos_XX.pkl`` per sequence and
@@ -207,7 +207,7 @@ def create_kitti_odom_infos(root: str,
         **kwargs: Options of :func:`convert_sequence`.
 
     Returns:
-        tuple[IntegrityReport, list[str]]: The report and written files.
+        tuple[DataReport, list[str]]: The report and written files.
 
     Raises:
         KittiFormatError: Listing every problem found, if any.

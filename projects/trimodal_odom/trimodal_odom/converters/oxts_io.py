@@ -25,7 +25,7 @@ from typing import Dict, Sequence, Union
 
 import numpy as np
 
-from ..utils.kitti_io import KittiFormatError, parse_floats, read_lines
+from ..utils.kitti_io import kitti_error, parse_floats, read_lines
 
 OXTS_FIELDS = ('lat', 'lon', 'alt', 'roll', 'pitch', 'yaw', 'vn', 've', 'vf',
                'vl', 'vu', 'ax', 'ay', 'az', 'af', 'al', 'au', 'wx', 'wy',
@@ -74,13 +74,14 @@ _TIMESTAMP = re.compile(
 def _parse_packet(path: str, lineno: int, line: str) -> np.ndarray:
     fields = line.split()
     if len(fields) != len(OXTS_FIELDS):
-        raise KittiFormatError(
-            f'{path}:{lineno}: expected {len(OXTS_FIELDS)} OXTS values, '
-            f'got {len(fields)}')
+        raise kitti_error(
+            'malformed_line', path,
+            f'expected {len(OXTS_FIELDS)} OXTS values, got {len(fields)}',
+            lineno)
     values = parse_floats(path, lineno, line, line)
     if not np.all(np.isfinite(values)):
         bad = OXTS_FIELDS[int(np.argmin(np.isfinite(values)))]
-        raise KittiFormatError(f'{path}:{lineno}: NaN or inf in {bad!r}')
+        raise kitti_error('non_finite', path, f'NaN or inf in {bad!r}', lineno)
     return values
 
 
@@ -98,17 +99,18 @@ def list_oxts_files(data_dir: str) -> list:
             numbers do not run contiguously from 0.
     """
     if not osp.isdir(data_dir):
-        raise KittiFormatError(f'{data_dir}: folder not found')
+        raise kitti_error('missing_folder', data_dir, 'folder not found')
     indices = sorted(
         int(m.group(1)) for m in map(_DATA_NAME.match, os.listdir(data_dir))
         if m)
     if not indices:
-        raise KittiFormatError(f'{data_dir}: no NNNNNNNNNN.txt packet files')
+        raise kitti_error('empty_folder', data_dir,
+                          'no NNNNNNNNNN.txt packet files')
     for expected, index in enumerate(indices):
         if index != expected:
-            raise KittiFormatError(
-                f'{osp.join(data_dir, f"{expected:010d}.txt")}: missing '
-                f'(frames must run contiguously from 0000000000.txt)')
+            raise kitti_error(
+                'missing_file', osp.join(data_dir, f'{expected:010d}.txt'),
+                'missing (frames must run contiguously from 0000000000.txt)')
     return [osp.join(data_dir, f'{i:010d}.txt') for i in indices]
 
 
@@ -133,9 +135,9 @@ def load_oxts_packets(path: str) -> np.ndarray:
             lines = [(n, s) for n, s in enumerate(read_lines(file), 1)
                      if s.strip()]
             if len(lines) != 1:
-                raise KittiFormatError(
-                    f'{file}: expected one OXTS packet, got {len(lines)} '
-                    f'lines')
+                raise kitti_error(
+                    'malformed_file', file,
+                    f'expected one OXTS packet, got {len(lines)} lines')
             packets.append(_parse_packet(file, *lines[0]))
         return np.stack(packets)
     packets = [
@@ -143,7 +145,7 @@ def load_oxts_packets(path: str) -> np.ndarray:
         for lineno, line in enumerate(read_lines(path), 1) if line.strip()
     ]
     if not packets:
-        raise KittiFormatError(f'{path}: no OXTS packets')
+        raise kitti_error('empty_file', path, 'no OXTS packets')
     return np.stack(packets)
 
 
@@ -173,14 +175,15 @@ def load_oxts_timestamps(path: str) -> np.ndarray:
                 raise ValueError
             clock = datetime.datetime.strptime(m.group(1), '%Y-%m-%d %H:%M:%S')
         except ValueError:
-            raise KittiFormatError(
-                f'{path}:{lineno}: expected "YYYY-MM-DD hh:mm:ss.fffffffff",'
-                f' got {line!r}') from None
+            raise kitti_error(
+                'malformed_line', path,
+                f'expected "YYYY-MM-DD hh:mm:ss.fffffffff", got {line!r}',
+                lineno) from None
         frac = m.group(2) or '0'
         times.append(
             calendar.timegm(clock.timetuple()) + int(frac) / 10**len(frac))
     if not times:
-        raise KittiFormatError(f'{path}: no timestamps')
+        raise kitti_error('empty_file', path, 'no timestamps')
     return np.asarray(times, dtype=np.float64)
 
 
@@ -287,16 +290,18 @@ def load_raw_calib(path: str) -> Dict[str, Union[np.ndarray, str]]:
         key, sep, rest = line.partition(':')
         key = key.strip()
         if not sep or not key:
-            raise KittiFormatError(f'{path}:{lineno}: expected "KEY: values"')
+            raise kitti_error('malformed_line', path, 'expected "KEY: values"',
+                              lineno)
         if key == 'calib_time':
             calib[key] = rest.strip()
             continue
         values = parse_floats(path, lineno, rest, line)
         if not np.all(np.isfinite(values)):
-            raise KittiFormatError(f'{path}:{lineno}: NaN or inf in {key}')
+            raise kitti_error('non_finite', path, f'NaN or inf in {key}',
+                              lineno)
         calib[key] = values
     if not calib:
-        raise KittiFormatError(f'{path}: no calibration entries')
+        raise kitti_error('empty_file', path, 'no calibration entries')
     return calib
 
 
@@ -316,14 +321,16 @@ def load_raw_rigid(path: str) -> np.ndarray:
     T = np.eye(4)
     for key, size in (('R', 9), ('T', 3)):
         if key not in calib:
-            raise KittiFormatError(f'{path}: calibration {key} missing')
+            raise kitti_error('missing_calibration', path,
+                              f'calibration {key} missing')
         if calib[key].size != size:
-            raise KittiFormatError(
-                f'{path}: {key} needs {size} values, got {calib[key].size}')
+            raise kitti_error(
+                'malformed_line', path,
+                f'{key} needs {size} values, got {calib[key].size}')
     T[:3, :3] = calib['R'].reshape(3, 3)
     T[:3, 3] = calib['T']
     if not np.allclose(T[:3, :3] @ T[:3, :3].T, np.eye(3), atol=1e-4):
-        raise KittiFormatError(f'{path}: R is not a rotation matrix')
+        raise kitti_error('not_a_rotation', path, 'R is not a rotation matrix')
     return T
 
 

@@ -1,4 +1,3 @@
-from .integrity_report import IntegrityReport
 from .kitti_odometry_dataset import KittiOdometryDataset
 from .odom_collate import odom_collate
 from .odom_info_file import INFO_VERSION, info_file_name, parse_sequences
@@ -9,10 +8,9 @@ from .transforms import (LoadOdomImages, LoadOdomPoints, NormalizeOdomIMU,
                          PackOdomInputs, rotate_relative_pose, yaw_matrix)
 
 __all__ = [
-    'IntegrityReport', 'KittiOdometryDataset', 'odom_collate', 'INFO_VERSION',
-    'info_file_name', 'parse_sequences', 'LoadOdomImages', 'LoadOdomPoints',
-    'NormalizeOdomIMU', 'OdomGlobalYawRotation', 'OdomPhotoMetricJitter',
-    'OdomPointDropout', 'OdomScanRegistration', 'OdomPointSample',
-    'OdomPointsRangeFilter', 'PackOdomInputs', 'rotate_relative_pose',
-    'yaw_matrix'
+    'KittiOdometryDataset', 'odom_collate', 'INFO_VERSION', 'info_file_name',
+    'parse_sequences', 'LoadOdomImages', 'LoadOdomPoints', 'NormalizeOdomIMU',
+    'OdomGlobalYawRotation', 'OdomPhotoMetricJitter', 'OdomPointDropout',
+    'OdomScanRegistration', 'OdomPointSample', 'OdomPointsRangeFilter',
+    'PackOdomInputs', 'rotate_relative_pose', 'yaw_matrix'
 ]
