@@ -57,8 +57,7 @@ from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
     convert_split, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
     cache_paths, load_cache_file)
-from projects.fred_fusion.fred_fusion.testing.fred_sample import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 REF_EVENT = osp.join(
     osp.dirname(__file__), '..', '..', 'tests', 'data', 'fred', 'real_samples',

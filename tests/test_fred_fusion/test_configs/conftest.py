@@ -3,8 +3,7 @@ import os.path as osp
 
 import pytest
 
-from projects.fred_fusion.fred_fusion.testing.fred_sample import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONVERTER = osp.join(REPO, 'tools', 'dataset_converters', 'fred_converter.py')

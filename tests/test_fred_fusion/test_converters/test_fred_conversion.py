@@ -7,8 +7,7 @@ import pytest
 from projects.fred_fusion.fred_fusion.converters import (convert_split,
                                                          read_split_file)
 from projects.fred_fusion.fred_fusion.datasets import FREDDataError
-from projects.fred_fusion.fred_fusion.testing.fred_sample import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 
 @pytest.fixture(scope='module')

@@ -17,8 +17,7 @@ from projects.fred_fusion.fred_fusion.datasets.event_cache import (
 from projects.fred_fusion.fred_fusion.datasets.fred_data_error import \
     FREDDataError
 from projects.fred_fusion.fred_fusion.datasets.transforms import LoadFREDImages
-from projects.fred_fusion.fred_fusion.testing.fred_sample import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))

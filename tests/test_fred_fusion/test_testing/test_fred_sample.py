@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from projects.fred_fusion.fred_fusion.datasets.fred_classes import FRED_CLASSES
-from projects.fred_fusion.fred_fusion.testing.fred_sample import (
-    build_fred_manifest, generate_fred_sample)
+from projects.fred_fusion.fred_fusion.testing import (build_fred_manifest,
+                                                      generate_fred_sample)
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))

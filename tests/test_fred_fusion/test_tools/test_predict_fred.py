@@ -6,8 +6,7 @@ import os.path as osp
 import cv2
 import pytest
 
-from projects.fred_fusion.fred_fusion.testing.fred_sample import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 from tests.test_fred_fusion.checkpoints import init_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))

@@ -11,8 +11,7 @@ from mmengine.runner import Runner
 
 from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
-from projects.trimodal_odom.trimodal_odom.testing.kitti_sample import \
-    generate_kitti_sample
+from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
 CONFIG_DIR = osp.join(ROOT, 'configs', 'trimodal_odom')

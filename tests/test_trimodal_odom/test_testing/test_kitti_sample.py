@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from projects.trimodal_odom.trimodal_odom.converters.oxts_io import (
     OXTS_FIELDS, load_oxts_packets, load_oxts_timestamps, load_raw_calib,
     load_raw_rigid, oxts_to_poses)
-from projects.trimodal_odom.trimodal_odom.testing.kitti_sample import (
+from projects.trimodal_odom.trimodal_odom.testing import (
     generate_kitti_sample, read_sample_stamp)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (load_calib,
                                                                  load_poses,

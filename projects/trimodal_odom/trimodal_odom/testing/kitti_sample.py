@@ -25,25 +25,23 @@ sync packets are sampled at the odometry frame times, the ~100 Hz extract
 packets between the first and the last frame time.
 """
 import datetime
-import json
 import os
 import os.path as osp
 import re
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from mmfusion.utils.fileio import atomic_write_text
 from ..converters.kitti_drives import KITTI_ODOM_DRIVES
 from ..converters.oxts_io import save_oxts, save_raw_calib
 from ..utils.kitti_io import load_poses, save_poses
 from ..utils.se3 import make_pose, so3_exp
+from .stamps import remove_stamp, write_stamp
 from .synthetic_imu import GRAVITY, simulate_oxts
 from .synthetic_scene import SyntheticScene
 
 TRAJECTORY_DIR = osp.join(osp.dirname(__file__), 'trajectories')
-STAMP_NAME = '.kitti_sample.json'
 
 # Sequences whose real trajectory ships in ``trajectories/``:
 # sequence -> (date, drive, first raw frame, last raw frame)
@@ -372,16 +370,14 @@ def generate_kitti_sample(root: str,
         dict: The manifest: ``sequences`` (per sequence ``num_frames``,
         ``drive``, ``raw_start``, ``times``, ``has_oxts``, ``image_size``),
         ``calib``, ``imu_frame``, ``gravity``, ``imu_bias``,
-        ``imu_noise``, ``seed`` and ``preset``.  It is also saved in
-        ``root/.kitti_sample.json`` once everything is written.
+        ``imu_noise``, ``seed`` and ``preset``.  It is also saved in the
+        sample's stamp (:mod:`.stamps`) once everything is written.
     """
     cfg = _settings(preset, sequences, overrides)
     raw_root = osp.join(root, 'raw') if raw_root is None else raw_root
     calib = kitti_calibration(cfg['image_size'])
     bias, noise = _imu_settings(cfg, np.random.default_rng([seed, 99]))
-    stamp = osp.join(root, STAMP_NAME)
-    if osp.exists(stamp):
-        os.remove(stamp)
+    remove_stamp(root)
     os.makedirs(osp.join(root, 'poses'), exist_ok=True)
     manifest = dict(
         sequences={},
@@ -402,54 +398,52 @@ def generate_kitti_sample(root: str,
         seed=seed,
         preset=preset)
     for seq in cfg['sequences']:
-        num = _frames(cfg, seq)
-        poses, lines = _trajectory(seq, num)
-        seq_dir = osp.join(root, 'sequences', seq)
-        os.makedirs(seq_dir, exist_ok=True)
-        times = _frame_times(num, np.random.default_rng([seed, int(seq), 4]))
-        _write_text(osp.join(seq_dir, 'times.txt'), [f'{t:e}' for t in times])
-        _write_text(
-            osp.join(seq_dir, 'calib.txt'), [
-                f'{k}: ' + ' '.join(f'{v:.12e}' for v in calib[k][:3].ravel())
-                for k in ('P0', 'P1', 'P2', 'P3', 'Tr')
-            ])
-        pose_path = osp.join(root, 'poses', f'{seq}.txt')
-        if lines is None:
-            save_poses(pose_path, poses + 0.0)  # + 0.0: no '-0' zeros
-            poses = load_poses(pose_path)
-        else:
-            _write_text(pose_path, lines)
-        _render_sequence(seq_dir, poses, calib, cfg, seed, int(seq))
+        times, poses = _write_sequence(root, seq, calib, cfg, seed)
         has_oxts = seq in RAW_DRIVES
         start = 0
         if has_oxts:
             start = _write_raw(raw_root, seq, times, poses, calib, cfg, bias,
                                noise, seed)
         manifest['sequences'][seq] = dict(
-            num_frames=num,
+            num_frames=len(times),
             drive=(f'{RAW_DRIVES[seq][0]}_drive_{RAW_DRIVES[seq][1]}'
                    if has_oxts else None),
             raw_start=start,
             times=times.tolist(),
             has_oxts=has_oxts,
             image_size=list(cfg['image_size']))
-    settings = dict(
-        preset=preset,
-        seed=seed,
-        raw_root=osp.abspath(raw_root),
-        overrides=overrides,
-        sequences=list(cfg['sequences']),
-        preset_sequences=sequences is None)
-    atomic_write_text(stamp,
-                      json.dumps(dict(settings=settings, manifest=manifest)))
+    write_stamp(
+        root,
+        dict(
+            preset=preset,
+            seed=seed,
+            raw_root=osp.abspath(raw_root),
+            overrides=overrides,
+            sequences=list(cfg['sequences']),
+            preset_sequences=sequences is None), manifest)
     return manifest
 
 
-def read_sample_stamp(root: str) -> Optional[dict]:
-    """The ``settings`` and ``manifest`` of the sample completed in
-    ``root``, or None if no complete sample is there."""
-    stamp = osp.join(root, STAMP_NAME)
-    if not osp.isfile(stamp):
-        return None
-    with open(stamp) as f:
-        return json.load(f)
+def _write_sequence(root: str, seq: str, calib: dict, cfg: dict,
+                    seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Write ``times.txt``, ``calib.txt``, the poses, images and scans of
+    one sequence; returns its times (N, ) and poses (N, 4, 4)."""
+    num = _frames(cfg, seq)
+    poses, lines = _trajectory(seq, num)
+    seq_dir = osp.join(root, 'sequences', seq)
+    os.makedirs(seq_dir, exist_ok=True)
+    times = _frame_times(num, np.random.default_rng([seed, int(seq), 4]))
+    _write_text(osp.join(seq_dir, 'times.txt'), [f'{t:e}' for t in times])
+    _write_text(
+        osp.join(seq_dir, 'calib.txt'), [
+            f'{k}: ' + ' '.join(f'{v:.12e}' for v in calib[k][:3].ravel())
+            for k in ('P0', 'P1', 'P2', 'P3', 'Tr')
+        ])
+    pose_path = osp.join(root, 'poses', f'{seq}.txt')
+    if lines is None:
+        save_poses(pose_path, poses + 0.0)  # + 0.0: no '-0' zeros
+        poses = load_poses(pose_path)
+    else:
+        _write_text(pose_path, lines)
+    _render_sequence(seq_dir, poses, calib, cfg, seed, int(seq))
+    return times, poses
