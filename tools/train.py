@@ -13,12 +13,11 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # mmfusion.engine also fixes checkpoint loading on torch >= 2.6
-from mmfusion.engine import setup_cpu_distributed
+from mmfusion.engine import amp_optim_wrapper, setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -80,17 +79,8 @@ def main() -> None:
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log(
-                'AMP training is already enabled in your config.',
-                logger='current')
-        else:
-            if optim_wrapper != 'OptimWrapper':
-                raise ValueError('--amp is only supported with OptimWrapper, '
-                                 f'the config uses {optim_wrapper}')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        # FiniteOptimWrapper -> FiniteAmpOptimWrapper: the check stays
+        cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper)
 
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):

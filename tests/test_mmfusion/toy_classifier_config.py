@@ -29,6 +29,8 @@ val_cfg = dict()
 test_cfg = dict()
 
 optim_wrapper = dict(
+    type='FiniteOptimWrapper',
+    action='raise',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
     dict(type='MultiStepLR', milestones=[3], gamma=0.1, by_epoch=True)

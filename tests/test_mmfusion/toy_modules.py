@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.dist import get_rank
 from mmengine.evaluator import BaseMetric
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import MessageHub
@@ -102,16 +103,20 @@ class ToyClassifier(BaseModel):
         nan_grad_iter (int, optional): 0-based training iteration whose
             loss is finite but gives NaN gradients to ``net.0.weight``.
             Defaults to None.
+        nan_rank (int, optional): The only rank whose ``loss_cls`` is NaN
+            at ``nan_iter``. Defaults to None: every rank.
     """
 
     def __init__(self,
                  nan_iter: Optional[int] = None,
-                 nan_grad_iter: Optional[int] = None) -> None:
+                 nan_grad_iter: Optional[int] = None,
+                 nan_rank: Optional[int] = None) -> None:
         super().__init__()
         self.net = nn.Sequential(
             nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
         self.nan_iter = nan_iter
         self.nan_grad_iter = nan_grad_iter
+        self.nan_rank = nan_rank
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -132,7 +137,8 @@ class ToyClassifier(BaseModel):
             ]
         loss_cls = F.cross_entropy(logits, labels)
         it = MessageHub.get_current_instance().get_info('iter')
-        if self.nan_iter is not None and it == self.nan_iter:
+        if self.nan_iter is not None and it == self.nan_iter and (
+                self.nan_rank in (None, get_rank())):
             loss_cls = loss_cls * float('nan')
         if self.nan_grad_iter is not None and it == self.nan_grad_iter:
             # sqrt(w - w) is 0, its gradient 0 * inf = nan.

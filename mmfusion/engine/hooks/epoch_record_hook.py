@@ -1,5 +1,6 @@
 """Base class of hooks that keep one record of scalars per epoch."""
 import csv
+import math
 import os
 from collections import OrderedDict
 from numbers import Number
@@ -66,7 +67,9 @@ class EpochRecordHook(Hook):
 
     - the mean over the epoch's iterations of every scalar the model
       returned from ``train_step`` (``loss``, ``loss_cls``, ...), read from
-      the message hub's ``train/<name>`` history buffers;
+      the message hub's ``train/<name>`` history buffers (non-finite
+      values, of iterations that ``FiniteOptimWrapper`` skipped, are left
+      out);
     - the learning rate(s) at the end of the epoch (``lr``, or
       ``<optimizer>.lr`` with several optimizers);
     - the validation metrics of that epoch, as ``val/<metric>``.
@@ -173,7 +176,9 @@ class EpochRecordHook(Hook):
             if buffer is None:
                 continue
             value = _to_float(buffer.current())
-            if value is None:
+            # None: not a number; NaN / inf: an iteration skipped by
+            # FiniteOptimWrapper(action='skip'), left out of the mean
+            if value is None or not math.isfinite(value):
                 continue
             self._sums[key] = self._sums.get(key, 0.0) + value
             self._counts[key] = self._counts.get(key, 0) + 1
