@@ -24,6 +24,7 @@ from mmengine.registry import HOOKS
 
 from mmfusion.utils.fileio import (PARTIAL_SUFFIX, atomic_write_text,
                                    commit_file, partial_path)
+from .. import mmengine_internals as internals
 
 
 def is_complete_checkpoint(path: str) -> bool:
@@ -142,8 +143,7 @@ class AtomicCheckpointHook(CheckpointHook):
         """
         # ``Runner.load_or_resume`` runs after ``before_run``: resuming
         # without an explicit checkpoint reads ``last_checkpoint``.
-        if not getattr(runner, '_resume', False) or \
-                getattr(runner, '_load_from', None) is not None:
+        if not internals.resumes_latest(runner):
             return
         ckpt_dir = self._local_ckpt_dir(runner)
         if ckpt_dir is not None and is_main_process():
