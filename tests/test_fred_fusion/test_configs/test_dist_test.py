@@ -15,7 +15,7 @@ from tests.test_mmfusion.toy_modules import free_port
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+                  'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
 # an odd number of test images: the distributed sampler pads the last batch
 # with a repeated image and the gathered results must drop it again
 NUM_IMAGES = 5
