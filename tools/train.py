@@ -10,14 +10,14 @@ Examples::
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 # mmfusion.engine also fixes checkpoint loading on torch >= 2.6
 from mmfusion.engine import amp_optim_wrapper, setup_cpu_distributed
+from mmfusion.utils.config import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,7 +49,8 @@ def parse_args() -> argparse.Namespace:
         'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
         'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
         'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
+        'is allowed. An entry of a list of typed dicts can be named by its '
+        'type, e.g. custom_hooks.FreezeScheduleHook.freeze_epochs=5.')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -66,17 +67,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    # --cfg-options may name list entries by type, e.g.
+    # custom_hooks.FreezeScheduleHook.freeze_epochs=5
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
 
     if args.amp:
         # FiniteOptimWrapper -> FiniteAmpOptimWrapper: the check stays

@@ -2,8 +2,7 @@
 # and environment.  Project configs inherit this file and set their own
 # ``default_scope`` (``mmdet`` for FRED, ``mmdet3d`` for odometry).
 # ``mmfusion.engine`` registers the shared hooks and optimizer wrappers.
-custom_imports = dict(
-    imports=['mmfusion.engine'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmfusion.engine'], allow_failed_imports=False)
 # A NaN / inf loss stops training, naming the iteration and the loss term:
 # the schedules use ``optim_wrapper = dict(type='FiniteOptimWrapper', ...)``
 # (``optim_wrapper.action='skip'`` skips such iterations instead).

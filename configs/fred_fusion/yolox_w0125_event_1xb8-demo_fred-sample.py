@@ -2,9 +2,7 @@
 # demo.
 _base_ = './yolox_w0125_dual-concat_1xb8-demo_fred-sample.py'
 
-modality = 'event'
-model = dict(
-    modalities=(modality, ), data_preprocessor=dict(modalities=(modality, )))
-train_dataloader = dict(dataset=dict(dataset=dict(modality=modality)))
-val_dataloader = dict(dataset=dict(modality=modality))
+model = _base_.single_modality.event.model
+train_dataloader = _base_.single_modality.event.train_dataloader
+val_dataloader = _base_.single_modality.event.val_dataloader
 test_dataloader = val_dataloader

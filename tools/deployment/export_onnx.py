@@ -16,7 +16,7 @@ the largest absolute difference is printed; the script fails if it exceeds
 Example::
 
     python tools/deployment/export_onnx.py \\
-        configs/fred_fusion/yolox_tiny_dual-concat_1xb8-demo_fred-sample.py \\
+        configs/fred_fusion/yolox_w0125_dual-concat_1xb8-demo_fred-sample.py \\
         work_dirs/fred_demo/best_coco_bbox_mAP_epoch_30.pth \\
         --out work_dirs/fred_demo/model.onnx --shape 192 320
 """

@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmfusion.utils.config import find_hook
 from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
@@ -140,7 +141,8 @@ def test_freeze_visual_branch(tiny_root, tmp_path, freeze_epochs):
         tiny_root,
         str(tmp_path),
         max_epochs=2)
-    cfg.custom_hooks[-1].freeze_epochs = freeze_epochs
+    find_hook(cfg.custom_hooks, 'FreezeScheduleHook').freeze_epochs = \
+        freeze_epochs
     cfg.train_cfg.val_interval = 10
     # No dropout: parameters change only through gradients.
     cfg.model.fusion.modality_dropout = 0.0
