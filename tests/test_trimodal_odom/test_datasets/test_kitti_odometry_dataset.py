@@ -1,7 +1,9 @@
 import os
 import os.path as osp
+import re
 import shutil
 
+import mmengine
 import numpy as np
 import pytest
 
@@ -112,3 +114,25 @@ def test_files_checked_at_load(converted):
     with pytest.raises(KittiFormatError, match=f'{pts}: point cloud missing'):
         KittiOdometryDataset(
             converted, sequences='00', modality=dict(use_camera=False))
+
+
+@pytest.mark.parametrize('field', ['imu', 'pose'])
+def test_non_finite_values_of_an_info_file_are_refused_at_load(
+        converted, field):
+    """The values the model gets are checked where they are loaded (the
+    point clouds by LoadOdomPoints, the IMU and poses here), not in the
+    model's forward."""
+    path = osp.join(converted, 'infos', 'kitti_odom_infos_00.pkl')
+    info = mmengine.load(path)
+    frame = info['data_list'][2]
+    if field == 'imu':
+        frame['imu']['gyro'][1, 2] = np.nan
+        message = r'NaN or inf in the IMU of frames 2\.\.3'
+    else:
+        frame['pose'][1][3] = np.inf
+        message = 'NaN or inf in the poses of sequence 00'
+    mmengine.dump(info, path)
+    with pytest.raises(
+            KittiFormatError,
+            match=rf'{re.escape(path)}: {message} \[non_finite\]'):
+        KittiOdometryDataset(converted, sequences='00')

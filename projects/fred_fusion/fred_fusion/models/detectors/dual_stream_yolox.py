@@ -378,5 +378,3 @@ class DualStreamYOLOX(SingleStageDetector):
                     f'{m!r} input {tuple(x.shape)} does not match '
                     f'{self.modalities[0]!r} input {tuple(ref)} in batch '
                     'size or spatial size')
-            if not torch.jit.is_tracing() and not torch.isfinite(x).all():
-                raise ValueError(f'{m!r} input has NaN or inf values')
