@@ -117,23 +117,7 @@ class DualStreamYOLOX(SingleStageDetector):
                 for m in self.modalities
             })
 
-        fusion_neck = copy.deepcopy(fusion_neck)
-        if len(self.modalities) > 1:
-            fusion_neck.setdefault('num_streams', len(self.modalities))
-            self.fusion_neck = MODELS.build(fusion_neck)
-            neck_in_channels = list(self.fusion_neck.out_channels)
-        else:
-            self.fusion_neck = None
-            neck_in_channels = list(fusion_neck['in_channels'])
-        neck = copy.deepcopy(neck)
-        given = neck.get('in_channels')
-        if given is not None and list(given) != neck_in_channels:
-            raise ValueError(
-                f'neck in_channels {list(given)} do not match the fused '
-                f'features {neck_in_channels}; leave them unset, they are '
-                'taken from the fusion neck')
-        neck['in_channels'] = neck_in_channels
-        self.neck = MODELS.build(neck)
+        self._build_necks(fusion_neck, neck)
 
         bbox_head = copy.deepcopy(bbox_head)
         bbox_head.update(train_cfg=train_cfg)
@@ -162,6 +146,27 @@ class DualStreamYOLOX(SingleStageDetector):
                            self.neck, self.bbox_head):
                 if module is not None:
                     module.compile(**kwargs)
+
+    def _build_necks(self, fusion_neck: ConfigType, neck: ConfigType) -> None:
+        """The fusion neck (several modalities only) and the neck, whose
+        ``in_channels`` are the fused features'."""
+        fusion_neck = copy.deepcopy(fusion_neck)
+        if len(self.modalities) > 1:
+            fusion_neck.setdefault('num_streams', len(self.modalities))
+            self.fusion_neck = MODELS.build(fusion_neck)
+            neck_in_channels = list(self.fusion_neck.out_channels)
+        else:
+            self.fusion_neck = None
+            neck_in_channels = list(fusion_neck['in_channels'])
+        neck = copy.deepcopy(neck)
+        given = neck.get('in_channels')
+        if given is not None and list(given) != neck_in_channels:
+            raise ValueError(
+                f'neck in_channels {list(given)} do not match the fused '
+                f'features {neck_in_channels}; leave them unset, they are '
+                'taken from the fusion neck')
+        neck['in_channels'] = neck_in_channels
+        self.neck = MODELS.build(neck)
 
     @property
     def with_fusion(self) -> bool:
