@@ -89,6 +89,14 @@ def build_real_kitti(root: str, n: int = N_FRAMES) -> str:
     return root
 
 
+def add_sequence_without_raw(root: str) -> None:
+    """Copy sequence 00 as 03, which has no KITTI raw drive (no IMU)."""
+    shutil.copytree(
+        osp.join(root, 'sequences', '00'), osp.join(root, 'sequences', '03'))
+    shutil.copy(
+        osp.join(root, 'poses', '00.txt'), osp.join(root, 'poses', '03.txt'))
+
+
 def run_tool(relpath, argv, monkeypatch):
     """Run a tool's ``main()`` in this process with ``argv``."""
     path = osp.join(REPO, relpath)

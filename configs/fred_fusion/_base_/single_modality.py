@@ -1,5 +1,6 @@
 # The single-modality versions of the model and of the data, written once:
 # an rgb or event config applies one, e.g.
+#   modality = 'rgb'  # the datasets' (set below)
 #   model = _base_.single_modality.rgb.model
 #   train_dataloader = _base_.single_modality.rgb.train_dataloader
 #   val_dataloader = _base_.single_modality.rgb.val_dataloader

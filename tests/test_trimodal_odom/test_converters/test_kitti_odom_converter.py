@@ -1,11 +1,11 @@
 import json
 import os.path as osp
-import shutil
 
 import mmengine
 import numpy as np
 import pytest
-from kitti_odom_layout import FRAME_DT, N_FRAMES, R_IMU_VELO, TR, run_tool
+from kitti_odom_layout import (FRAME_DT, N_FRAMES, R_IMU_VELO, TR,
+                               add_sequence_without_raw, run_tool)
 
 from projects.trimodal_odom.trimodal_odom.converters import (
     convert_sequence, create_kitti_odom_infos)
@@ -82,12 +82,7 @@ def test_converter_tool_writes_infos_and_stats(real_kitti, tmp_path,
 
 def test_sequence_without_raw_is_counted(real_kitti):
     # Sequence 03 has no raw drive: IMU missing, said so and counted.
-    shutil.copytree(
-        osp.join(real_kitti, 'sequences', '00'),
-        osp.join(real_kitti, 'sequences', '03'))
-    shutil.copy(
-        osp.join(real_kitti, 'poses', '00.txt'),
-        osp.join(real_kitti, 'poses', '03.txt'))
+    add_sequence_without_raw(real_kitti)
     report, written = create_kitti_odom_infos(real_kitti, sequences='0,3')
     assert report.counts['sequences without raw IMU data'] == 1
     assert any('sequence 03' in str(w) and 'no raw data' in str(w)

@@ -1,11 +1,11 @@
 import os
 import os.path as osp
 import re
-import shutil
 
 import mmengine
 import numpy as np
 import pytest
+from kitti_odom_layout import add_sequence_without_raw
 
 from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
@@ -18,12 +18,7 @@ from projects.trimodal_odom.trimodal_odom.utils.se3 import compose_relative
 @pytest.fixture
 def converted(real_kitti):
     """The real-frame layout with sequences 00 and 03 (no raw) converted."""
-    shutil.copytree(
-        osp.join(real_kitti, 'sequences', '00'),
-        osp.join(real_kitti, 'sequences', '03'))
-    shutil.copy(
-        osp.join(real_kitti, 'poses', '00.txt'),
-        osp.join(real_kitti, 'poses', '03.txt'))
+    add_sequence_without_raw(real_kitti)
     create_kitti_odom_infos(real_kitti, sequences='00,03')
     return real_kitti
 

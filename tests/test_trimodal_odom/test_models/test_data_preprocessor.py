@@ -10,6 +10,8 @@ from projects.trimodal_odom.trimodal_odom.datasets import odom_collate
 from projects.trimodal_odom.trimodal_odom.models.data_preprocessors import \
     OdometryDataPreprocessor
 from projects.trimodal_odom.trimodal_odom.structures import OdometryDataSample
+from tests.test_trimodal_odom.test_models.test_trimodal_odometry import \
+    light_model_cfg
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
@@ -107,23 +109,8 @@ def _odometry_model(**kwargs):
     from mmdet3d.registry import MODELS
 
     import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
-    cfg = dict(
-        type='TrimodalOdometry',
-        encoders=dict(
-            visual=dict(
-                type='ImagePairEncoder',
-                backbone=dict(
-                    type='LightConvNet', channels=(8, 16),
-                    kernel_sizes=(5, 3)),
-                feat_channels=16,
-                out_channels=16),
-            point=dict(
-                type='PointNetEncoder', mlp_channels=(16, ), out_channels=16),
-            imu=dict(type='MLPIMUEncoder', out_channels=16)),
-        fusion=dict(type='ConcatFusion'),
-        pose_head=dict(type='PoseRegressionHead', hidden_channels=(16, )),
-        data_preprocessor=dict(type='OdometryDataPreprocessor'))
-    cfg['encoders'].update(kwargs.pop('encoders', {}))
+    cfg = light_model_cfg(fusion='ConcatFusion', **kwargs.pop('encoders', {}))
+    cfg['data_preprocessor'] = dict(type='OdometryDataPreprocessor')
     return MODELS.build(dict(cfg, **kwargs))
 
 

@@ -32,7 +32,8 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_size_divisor=32)
 
-train_pipeline = [
+# loading and range filter, the start of both pipelines
+load_steps = [
     dict(type='LoadOdomImages', scale=img_scale, backend_args=backend_args),
     dict(
         type='LoadOdomPoints',
@@ -41,6 +42,8 @@ train_pipeline = [
         use_dim=4,
         backend_args=backend_args),
     dict(type='OdomPointsRangeFilter', point_cloud_range=point_cloud_range),
+]
+train_pipeline = load_steps + [
     dict(type='OdomPointDropout', drop_ratio=(0.0, 0.2), prob=0.5),
     dict(type='OdomPointSample', num_points=num_points),
     # The camera cannot follow a yaw rotation of the clouds: rotated samples
@@ -54,15 +57,7 @@ train_pipeline = [
     dict(type='NormalizeOdomIMU', stats_file=imu_stats_file),
     dict(type='PackOdomInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadOdomImages', scale=img_scale, backend_args=backend_args),
-    dict(
-        type='LoadOdomPoints',
-        coord_type='LIDAR',
-        load_dim=4,
-        use_dim=4,
-        backend_args=backend_args),
-    dict(type='OdomPointsRangeFilter', point_cloud_range=point_cloud_range),
+test_pipeline = load_steps + [
     dict(type='OdomPointSample', num_points=num_points, deterministic=True),
     dict(type='NormalizeOdomIMU', stats_file=imu_stats_file),
     dict(type='PackOdomInputs'),

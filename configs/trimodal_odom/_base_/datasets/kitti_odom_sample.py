@@ -24,14 +24,10 @@ sample_steps = dict(
     OdomPointsRangeFilter=dict(point_cloud_range=point_cloud_range),
     OdomPointSample=dict(num_points=num_points),
     NormalizeOdomIMU=dict(stats_file=imu_stats_file))
-train_pipeline = [
-    dict(step, **sample_steps.get(step['type'], {}))
-    for step in _base_.train_pipeline
-]
-test_pipeline = [
-    dict(step, **sample_steps.get(step['type'], {}))
-    for step in _base_.test_pipeline
-]
+load_steps, train_pipeline, test_pipeline = ([
+    dict(step, **sample_steps.get(step['type'], {})) for step in pipeline
+] for pipeline in (_base_.load_steps, _base_.train_pipeline,
+                   _base_.test_pipeline))
 train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
