@@ -88,7 +88,14 @@ def test_config_trains_and_evaluates(config, tiny_root, tmp_path):
     runner.train()
     rows = read_csv(tmp_path / 'metrics.csv')
     assert len(rows) == 1 and float(rows[0]['loss']) > 0
-    assert float(rows[0]['val/kitti/ate']) >= 0
+    # The pose heads start from KITTI's mean motion: over the three
+    # validation pairs every config stays within 0.2 m of the ground truth
+    # (0.002-0.05 m measured); a model predicting no motion (0.96 m off)
+    # or NaN fails.
+    ate = float(rows[0]['val/kitti/ate'])
+    assert 0 <= ate < 0.2
+    # a similarity alignment has more freedom than a rigid one
+    assert float(rows[0]['val/kitti/ate_sim3']) <= ate + 1e-9
     assert float(rows[0]['val/kitti/constant_velocity/rpe_t']) >= 0
     assert osp.isfile(tmp_path / 'trajectories' / '00_pred.txt')
 

@@ -5,7 +5,6 @@ from typing import Dict, List
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
@@ -16,6 +15,7 @@ from mmfusion.engine import unwrap_model  # registers the hooks too
 # registers ToyRegressionDataset and ToyBackboneHeadModel
 from tests.test_mmfusion.toy_modules import (free_port,
                                              init_gloo_process_group,
+                                             run_cpu_workers,
                                              toy_regression_runner_cfg)
 
 MAX_EPOCHS = 4
@@ -238,13 +238,7 @@ def test_ddp_unfrozen_backbone_gradients_synchronised(tmp_path):
     """Two gloo processes: no backbone gradients while frozen; after the
     switch the backbone gradients are all-reduced (identical on both
     ranks, which see different samples) and the weights train."""
-    # Forked workers start in a fraction of the time of spawned ones.
-    mp.start_processes(
-        _ddp_worker,
-        args=(2, free_port(), str(tmp_path)),
-        nprocs=2,
-        join=True,
-        start_method='fork')
+    run_cpu_workers(_ddp_worker, args=(2, free_port(), str(tmp_path)))
     ranks = [
         torch.load(tmp_path / f'rank{r}.pth', weights_only=False)
         for r in range(2)

@@ -3,12 +3,10 @@ under DDP (with a frozen-then-unfrozen backbone), a rank that drifts apart,
 and single-process training."""
 import logging
 import os.path as osp
-import time
 from typing import Dict, List
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -20,6 +18,7 @@ from mmfusion.engine import ParamSyncCheckHook
 # registers ToyRegressionDataset and ToyBackboneHeadModel
 from tests.test_mmfusion.toy_modules import (free_port,
                                              init_gloo_process_group,
+                                             run_cpu_workers,
                                              toy_regression_runner_cfg)
 
 BACKBONE_PARAMS = [
@@ -138,20 +137,12 @@ def _ddp_worker(rank: int, world_size: int, port: int, out_dir: str,
 
 
 def _run_ddp(out_dir, perturb: bool) -> List[dict]:
-    """Two forked gloo workers; fail instead of waiting for a hung one."""
-    context = mp.start_processes(
+    """Two gloo workers on the CPU; fail instead of waiting for a hung
+    one."""
+    run_cpu_workers(
         _ddp_worker,
         args=(2, free_port(), str(out_dir), perturb),
-        nprocs=2,
-        join=False,
-        start_method='fork')
-    deadline = time.monotonic() + JOIN_TIMEOUT
-    while not context.join(timeout=1):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                if process.is_alive():
-                    process.kill()
-            pytest.fail(f'DDP workers still running after {JOIN_TIMEOUT} s')
+        timeout=JOIN_TIMEOUT)
     return [
         torch.load(out_dir / f'rank{r}.pth', weights_only=False)
         for r in range(2)

@@ -3,11 +3,9 @@ import json
 import os.path as osp
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
@@ -18,7 +16,7 @@ from mmfusion.engine import (FiniteAmpOptimWrapper, FiniteOptimWrapper,
 from mmfusion.engine.optim_wrappers import FiniteCheckMixin
 from tests.test_mmfusion.toy_modules import (TOY_CONFIG, free_port,
                                              init_gloo_process_group,
-                                             toy_config)
+                                             run_cpu_workers, toy_config)
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..', '..'))
 
@@ -144,20 +142,8 @@ def _nan_on_rank1_worker(rank: int, port: int, out_dir: str) -> None:
 def test_ranks_agree_on_a_nan_of_one_rank(tmp_path):
     """Both ranks stop at the iteration where only rank 1's loss is NaN
     (rank 0 would otherwise wait in DDP's gradient all-reduce)."""
-    context = mp.start_processes(
-        _nan_on_rank1_worker,
-        args=(free_port(), str(tmp_path)),
-        nprocs=2,
-        join=False,
-        start_method='fork')
-    # a rank waiting for the other would hang: fail instead
-    deadline = time.monotonic() + 120
-    while not context.join(timeout=1):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                if process.is_alive():
-                    process.kill()
-            pytest.fail('a rank still runs: the ranks did not agree')
+    # a rank waiting for the other would hang: run_cpu_workers fails then
+    run_cpu_workers(_nan_on_rank1_worker, args=(free_port(), str(tmp_path)))
     errors = [(tmp_path / f'rank{r}.txt').read_text() for r in range(2)]
     assert errors == [
         repr('non-finite loss at iteration 3 (epoch 2): on another rank'),
