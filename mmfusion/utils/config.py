@@ -22,7 +22,8 @@ def _type_name(entry: Any) -> Optional[str]:
     return kind.split('.')[-1] if isinstance(kind, str) else None
 
 
-def find_entry(entries: Sequence[dict], type_name: str,
+def find_entry(entries: Sequence[dict],
+               type_name: str,
                where: str = 'the list') -> int:
     """Index of the one entry of ``entries`` whose type is ``type_name``.
 
