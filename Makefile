@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 DEMO_DATA := data/fred_sample
-DEMO_CFG := configs/fred_fusion/yolox_tiny_dual-concat_1xb8-demo_fred-sample.py
+DEMO_CFG := configs/fred_fusion/yolox_w0125_dual-concat_1xb8-demo_fred-sample.py
 DEMO_DIR := work_dirs/fred_demo
 
 .PHONY: install demo test lint

@@ -1,10 +1,12 @@
 """Shared framework code of the fusion projects.
 
-Importing the package registers its hooks and the checkpoint loader fix
-(see :mod:`mmfusion.engine.checkpoint_loader`); configs do it through
-``custom_imports = dict(imports=['mmfusion'])``.
+Importing the package itself loads nothing else, so that light modules
+(:mod:`mmfusion.utils`, :mod:`mmfusion.datasets`) stay cheap to import.
+``mmfusion.engine`` registers the hooks, the optimizer wrappers and the
+checkpoint loader fix (see :mod:`mmfusion.engine.checkpoint_loader`);
+configs import it through ``custom_imports = dict(imports=[
+'mmfusion.engine'])``.
 """
-from . import engine, models  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

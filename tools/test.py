@@ -15,8 +15,9 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+# mmfusion.engine also fixes checkpoint loading on torch >= 2.6
 from mmfusion.engine import setup_cpu_distributed
+from mmfusion.utils.config import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,7 +44,9 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
+        'in xxx=yyy format will be merged into config file; an entry of a '
+        'list of typed dicts can be named by its type, e.g. '
+        'test_dataloader.dataset.pipeline.LoadFREDImages.event_cache=True.')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -76,16 +79,10 @@ def trigger_visualization_hook(cfg: Config,
 def main() -> None:
     args = parse_args()
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    # --cfg-options may name list entries by type, e.g.
+    # custom_hooks.FreezeScheduleHook.freeze_epochs=5
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
 
     cfg.load_from = args.checkpoint
     if not osp.isfile(args.checkpoint):

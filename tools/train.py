@@ -10,16 +10,15 @@ Examples::
 """
 import argparse
 import os
-import os.path as osp
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
-from mmfusion.engine import setup_cpu_distributed
+# mmfusion.engine also fixes checkpoint loading on torch >= 2.6
+from mmfusion.engine import amp_optim_wrapper, setup_cpu_distributed
+from mmfusion.utils.config import load_config
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -68,30 +67,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def build_config(args: argparse.Namespace) -> Config:
     """The config of a run: the file, ``--cfg-options``, the work
     directory, ``--amp``, ``--auto-scale-lr`` and ``--resume``."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    # --cfg-options may name list entries by type, e.g.
+    # custom_hooks.FreezeScheduleHook.freeze_epochs=5
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
 
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log(
-                'AMP training is already enabled in your config.',
-                logger='current')
-        else:
-            if optim_wrapper != 'OptimWrapper':
-                raise ValueError('--amp is only supported with OptimWrapper, '
-                                 f'the config uses {optim_wrapper}')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        # FiniteOptimWrapper -> FiniteAmpOptimWrapper: the check stays
+        cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper)
 
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):

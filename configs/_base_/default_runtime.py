@@ -1,7 +1,11 @@
 # Runtime shared by every project: hooks, logging, visualisation backends
 # and environment.  Project configs inherit this file and set their own
 # ``default_scope`` (``mmdet`` for FRED, ``mmdet3d`` for odometry).
-custom_imports = dict(imports=['mmfusion'], allow_failed_imports=False)
+# ``mmfusion.engine`` registers the shared hooks and optimizer wrappers.
+custom_imports = dict(imports=['mmfusion.engine'], allow_failed_imports=False)
+# A NaN / inf loss stops training, naming the iteration and the loss term:
+# the schedules use ``optim_wrapper = dict(type='FiniteOptimWrapper', ...)``
+# (``optim_wrapper.action='skip'`` skips such iterations instead).
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -13,8 +17,6 @@ default_hooks = dict(
     # Random generators in checkpoints: resumed runs repeat uninterrupted
     # ones exactly under ``randomness=dict(seed=..., deterministic=True)``.
     rng_state=dict(type='RNGStateHook'),
-    # NaN / inf loss stops training; ``action='skip'`` skips the iteration.
-    finite_loss=dict(type='FiniteLossHook', action='raise'),
 )
 
 env_cfg = dict(

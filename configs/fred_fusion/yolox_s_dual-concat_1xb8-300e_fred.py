@@ -4,7 +4,7 @@
 _base_ = [
     './_base_/models/yolox_dual.py', './_base_/datasets/fred.py',
     './_base_/schedules/schedule_freeze50e-300e.py',
-    './_base_/default_runtime.py'
+    './_base_/default_runtime.py', './_base_/single_modality.py'
 ]
 
 # COCO mAP, mAP50, mAP75 and per-class AP; zeros (not nothing) while the

@@ -14,7 +14,10 @@
 _base_ = 'mmdet::yolox/yolox_s_8xb8-300e_coco.py'
 
 custom_imports = dict(
-    imports=['mmfusion', 'projects.fred_fusion.fred_fusion'],
+    imports=[
+        'mmfusion.engine', 'projects.fred_fusion.fred_fusion.datasets',
+        'projects.fred_fusion.fred_fusion.evaluation'
+    ],
     allow_failed_imports=False)
 
 data_root = 'data/FRED/'

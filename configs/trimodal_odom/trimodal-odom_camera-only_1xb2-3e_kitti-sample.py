@@ -1,11 +1,7 @@
-# Demo ablation: camera only on the generated sample.
+# Demo ablation: camera only on the generated sample (the yaw augmentation
+# left out, as in trimodal-odom_camera-only_1xb2-5e_kitti.py).
 _base_ = './trimodal-odom_light-pointnet-gru_1xb2-3e_kitti-sample.py'
-model = dict(
-    encoders=dict(point=None, imu=None),
-    fusion=dict(
-        _delete_=True, type='ConcatFusion', modality_dropout=0.1, dropout=0.1))
-# The yaw augmentation of the clouds marks the camera of a sample absent;
-# a camera-only model needs the camera in every sample.
+model = _base_.ablations.camera_only
 train_dataloader = dict(
     dataset=dict(pipeline=[
         t for t in _base_.train_pipeline

@@ -1,9 +1,6 @@
 # Ablation: camera only.
 _base_ = './trimodal-odom_r18-pointnet-gru_1xb2-5e_kitti.py'
-model = dict(
-    encoders=dict(point=None, imu=None),
-    fusion=dict(
-        _delete_=True, type='ConcatFusion', modality_dropout=0.1, dropout=0.1))
+model = _base_.ablations.camera_only
 # The yaw augmentation of the clouds marks the camera of a sample absent;
 # a camera-only model needs the camera in every sample.
 train_dataloader = dict(

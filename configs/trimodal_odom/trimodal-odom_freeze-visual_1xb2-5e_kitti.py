@@ -1,7 +1,7 @@
 # The seed's ``--freeze_visual``: the visual encoder keeps its (loaded)
 # weights for the whole run; use ``load_from`` to start from a checkpoint.
 # Freezing only the first N epochs:
-#   --cfg-options custom_hooks.3.freeze_epochs=N
+#   --cfg-options custom_hooks.FreezeScheduleHook.freeze_epochs=N
 _base_ = './trimodal-odom_r18-pointnet-gru_1xb2-5e_kitti.py'
 custom_hooks = _base_.custom_hooks + [
     dict(

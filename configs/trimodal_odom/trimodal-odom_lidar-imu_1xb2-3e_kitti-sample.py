@@ -1,3 +1,3 @@
 # Demo ablation: LiDAR + IMU on the generated sample.
 _base_ = './trimodal-odom_light-pointnet-gru_1xb2-3e_kitti-sample.py'
-model = dict(encoders=dict(visual=None))
+model = _base_.ablations.lidar_imu

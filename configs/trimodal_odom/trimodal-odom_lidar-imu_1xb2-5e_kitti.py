@@ -1,3 +1,3 @@
 # Ablation: LiDAR + IMU.
 _base_ = './trimodal-odom_r18-pointnet-gru_1xb2-5e_kitti.py'
-model = dict(encoders=dict(visual=None))
+model = _base_.ablations.lidar_imu

@@ -10,23 +10,8 @@
 _base_ = './trimodal-odom_light-pointnet-gru_1xb2-3e_kitti-sample.py'
 
 registration = dict(type='OdomScanRegistration')
-# loading and range filter, as in the base pipelines
-load_steps = [
-    dict(
-        type='LoadOdomImages',
-        scale=_base_.img_scale,
-        backend_args=_base_.backend_args),
-    dict(
-        type='LoadOdomPoints',
-        coord_type='LIDAR',
-        load_dim=4,
-        use_dim=4,
-        backend_args=_base_.backend_args),
-    dict(
-        type='OdomPointsRangeFilter',
-        point_cloud_range=_base_.point_cloud_range),
-]
-train_pipeline = load_steps + [
+# loading and range filter as in the base pipelines, then the registration
+train_pipeline = _base_.load_steps + [
     # rotate the full clouds first: the prior then follows the target
     dict(
         type='OdomGlobalYawRotation',
@@ -40,7 +25,7 @@ train_pipeline = load_steps + [
     dict(type='NormalizeOdomIMU', stats_file=_base_.imu_stats_file),
     dict(type='PackOdomInputs'),
 ]
-test_pipeline = load_steps + [
+test_pipeline = _base_.load_steps + [
     registration,
     dict(
         type='OdomPointSample',

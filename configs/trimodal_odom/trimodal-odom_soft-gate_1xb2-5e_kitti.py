@@ -1,9 +1,4 @@
 # Ablation: soft (feature-wise) gating of all features instead of the
 # point-cloud gate.
 _base_ = './trimodal-odom_r18-pointnet-gru_1xb2-5e_kitti.py'
-model = dict(
-    fusion=dict(
-        _delete_=True,
-        type='SoftGateFusion',
-        modality_dropout=0.1,
-        dropout=0.1))
+model = _base_.ablations.soft_gate

@@ -1,23 +1,26 @@
-from .atomic_checkpoint_hook import (AtomicCheckpointHook,
-                                     find_resumable_checkpoint)
 from .checkpoint_loader import load_from_local
 from .compile_log import CompileEvent, CompileLog, get_compile_log
 from .cpu_distributed import (init_process_group_without_cuda,
                               setup_cpu_distributed)
-from .finite_loss_hook import FiniteLossHook
-from .hooks import (EpochCSVLoggerHook, EpochRecordHook, FreezeScheduleHook,
-                    LossPlotHook, ParamSyncCheckHook, TrainSpeedMonitorHook)
+from .hooks import (AtomicCheckpointHook, EpochCSVLoggerHook, EpochRecordHook,
+                    FreezeScheduleHook, LossPlotHook, ParamSyncCheckHook,
+                    RNGStateHook, TrainSpeedMonitorHook,
+                    find_resumable_checkpoint)
+from .model_utils import named_submodules, unwrap_model
 from .multi_scale import (count_input_sizes, multi_scale_resizers,
                           multi_scale_sizes)
-from .rng_state_hook import RNGStateHook
+from .optim_wrappers import (FiniteAmpOptimWrapper, FiniteOptimWrapper,
+                             amp_optim_wrapper)
 from .training_compiler import TrainingCompiler, dynamic_shape_workarounds
 
 __all__ = [
     'load_from_local', 'AtomicCheckpointHook', 'find_resumable_checkpoint',
-    'FiniteLossHook', 'RNGStateHook', 'EpochRecordHook', 'EpochCSVLoggerHook',
+    'FiniteOptimWrapper', 'FiniteAmpOptimWrapper', 'amp_optim_wrapper',
+    'RNGStateHook', 'EpochRecordHook', 'EpochCSVLoggerHook',
     'FreezeScheduleHook', 'LossPlotHook', 'ParamSyncCheckHook',
     'TrainSpeedMonitorHook', 'setup_cpu_distributed',
-    'init_process_group_without_cuda', 'CompileEvent', 'CompileLog',
-    'get_compile_log', 'TrainingCompiler', 'count_input_sizes',
-    'multi_scale_resizers', 'multi_scale_sizes', 'dynamic_shape_workarounds'
+    'init_process_group_without_cuda', 'unwrap_model', 'named_submodules',
+    'CompileEvent', 'CompileLog', 'get_compile_log', 'TrainingCompiler',
+    'count_input_sizes', 'multi_scale_resizers', 'multi_scale_sizes',
+    'dynamic_shape_workarounds'
 ]

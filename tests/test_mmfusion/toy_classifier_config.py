@@ -3,7 +3,7 @@
 _base_ = ['../../configs/_base_/default_runtime.py']
 
 custom_imports = dict(
-    imports=['mmfusion', 'tests.test_mmfusion.toy_modules'],
+    imports=['mmfusion.engine', 'tests.test_mmfusion.toy_modules'],
     allow_failed_imports=False)
 
 model = dict(type='ToyClassifier')
@@ -29,6 +29,8 @@ val_cfg = dict()
 test_cfg = dict()
 
 optim_wrapper = dict(
+    type='FiniteOptimWrapper',
+    action='raise',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
     dict(type='MultiStepLR', milestones=[3], gamma=0.1, by_epoch=True)

@@ -22,14 +22,17 @@ import os
 import random
 import signal
 import socket
+import time
 import uuid
-from typing import Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import numpy as np
 import torch
+import torch.multiprocessing as mp
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.dist import get_rank
 from mmengine.evaluator import BaseMetric
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import MessageHub
@@ -102,16 +105,20 @@ class ToyClassifier(BaseModel):
         nan_grad_iter (int, optional): 0-based training iteration whose
             loss is finite but gives NaN gradients to ``net.0.weight``.
             Defaults to None.
+        nan_rank (int, optional): The only rank whose ``loss_cls`` is NaN
+            at ``nan_iter``. Defaults to None: every rank.
     """
 
     def __init__(self,
                  nan_iter: Optional[int] = None,
-                 nan_grad_iter: Optional[int] = None) -> None:
+                 nan_grad_iter: Optional[int] = None,
+                 nan_rank: Optional[int] = None) -> None:
         super().__init__()
         self.net = nn.Sequential(
             nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
         self.nan_iter = nan_iter
         self.nan_grad_iter = nan_grad_iter
+        self.nan_rank = nan_rank
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -132,7 +139,8 @@ class ToyClassifier(BaseModel):
             ]
         loss_cls = F.cross_entropy(logits, labels)
         it = MessageHub.get_current_instance().get_info('iter')
-        if self.nan_iter is not None and it == self.nan_iter:
+        if self.nan_iter is not None and it == self.nan_iter and (
+                self.nan_rank in (None, get_rank())):
             loss_cls = loss_cls * float('nan')
         if self.nan_grad_iter is not None and it == self.nan_grad_iter:
             # sqrt(w - w) is 0, its gradient 0 * inf = nan.
@@ -259,6 +267,60 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def cpu_only_env(**extra) -> dict:
+    """The environment of a subprocess that must take the CPU path (gloo,
+    no CUDA) also on a machine with GPUs: no GPU is visible to it."""
+    return dict(os.environ, CUDA_VISIBLE_DEVICES='', **extra)
+
+
+def run_cpu_workers(worker: Callable,
+                    args: tuple,
+                    nprocs: int = 2,
+                    timeout: float = 120,
+                    start_method: Optional[str] = None) -> None:
+    """Run ``worker(rank, *args)`` in ``nprocs`` processes that see no GPU,
+    so that they take the CPU / gloo path as on a machine without GPUs.
+
+    The processes are forked (fast) unless this process has initialised
+    CUDA, which a forked child could neither use nor hide; then they are
+    spawned. A worker still running after ``timeout`` seconds (e.g.
+    waiting in a collective for one that failed) fails the test.
+
+    Args:
+        worker (Callable): A module-level function (spawned workers import
+            it).
+        args (tuple): Its arguments after the rank.
+        nprocs (int): Number of processes. Defaults to 2.
+        timeout (float): Seconds to wait at most. Defaults to 120.
+        start_method (str, optional): ``'fork'`` or ``'spawn'``. Defaults to
+            None: as above.
+    """
+    if start_method is None:
+        start_method = 'spawn' if torch.cuda.is_initialized() else 'fork'
+    hidden = os.environ.get('CUDA_VISIBLE_DEVICES')
+    os.environ['CUDA_VISIBLE_DEVICES'] = ''
+    try:
+        context = mp.start_processes(
+            worker,
+            args=args,
+            nprocs=nprocs,
+            join=False,
+            start_method=start_method)
+    finally:
+        if hidden is None:
+            del os.environ['CUDA_VISIBLE_DEVICES']
+        else:
+            os.environ['CUDA_VISIBLE_DEVICES'] = hidden
+    deadline = time.monotonic() + timeout
+    while not context.join(timeout=1):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                if process.is_alive():
+                    process.kill()
+            raise TimeoutError(
+                f'{nprocs} workers still running after {timeout} s')
 
 
 def init_gloo_process_group(rank: int, world_size: int, port: int) -> None:

@@ -10,11 +10,12 @@ import os.path as osp
 
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets import (convert_split,
-                                                       generate_fred_sample,
-                                                       read_split_file)
-from projects.trimodal_odom.trimodal_odom.datasets import (
-    create_kitti_odom_infos, generate_kitti_sample)
+from projects.fred_fusion.fred_fusion.converters import (convert_split,
+                                                         read_split_file)
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
+from projects.trimodal_odom.trimodal_odom.converters import \
+    create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 
 #: Annotation file of the clean FRED sample, relative to its root.
 FRED_ANN = osp.join('annotations', 'fred_fusion_train.json')

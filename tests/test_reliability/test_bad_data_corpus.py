@@ -93,13 +93,14 @@ from mmdet3d.registry import DATASETS as DET3D_DATASETS
 from mmdet.registry import DATASETS as DET_DATASETS
 from mmengine.registry import DefaultScope
 
+from projects.fred_fusion.fred_fusion.converters import (convert_split,
+                                                         read_split_file)
 from projects.fred_fusion.fred_fusion.datasets import (FREDDataError,
-                                                       LoadFREDImages,
-                                                       convert_split,
-                                                       read_split_file)
-from projects.trimodal_odom.trimodal_odom.datasets import (
-    LoadOdomImages, LoadOdomPoints, check_kitti_integrity,
-    create_kitti_odom_infos)
+                                                       LoadFREDImages)
+from projects.trimodal_odom.trimodal_odom.converters import (
+    check_kitti_integrity, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.datasets import (LoadOdomImages,
+                                                           LoadOdomPoints)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError
 

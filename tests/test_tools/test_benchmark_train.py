@@ -1,12 +1,11 @@
 """tools/analysis_tools/benchmark_train.py runs configs side by side."""
 import json
 import math
-import os
 import os.path as osp
 import subprocess
 import sys
 
-from tests.test_mmfusion.toy_modules import free_port
+from tests.test_mmfusion.toy_modules import cpu_only_env, free_port
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'mmdet::yolox/yolox_tiny_8xb8-300e_coco.py'
@@ -52,7 +51,8 @@ def test_benchmark_data_parallel_on_cpu(tmp_path):
         '128', '--warmup', '1', '--iters', '2', '--out',
         str(out)
     ] + TINY_OPTIONS
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    # no GPU visible: the gloo path also on a machine with GPUs
+    env = cpu_only_env(OMP_NUM_THREADS='1')
     proc = subprocess.run(
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -70,14 +70,16 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
-import projects.fred_fusion.fred_fusion  # noqa: F401
+import projects.fred_fusion.fred_fusion.datasets  # noqa: F401
+import projects.fred_fusion.fred_fusion.models  # noqa: F401
+from projects.fred_fusion.fred_fusion.converters.event_cache_builder import (
+    cache_sequence, find_event_frame_dirs)
+from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
+    convert_split, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets import modal_stack_collate
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
-    cache_paths, cache_sequence, find_event_frame_dirs, load_cache_file)
-from projects.fred_fusion.fred_fusion.datasets.fred_conversion import (
-    convert_split, read_split_file)
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
-    generate_fred_sample
+    cache_paths, load_cache_file)
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 REF_EVENT = osp.join(
     osp.dirname(__file__), '..', '..', 'tests', 'data', 'fred', 'real_samples',

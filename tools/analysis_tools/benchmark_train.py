@@ -61,8 +61,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import InstanceData
 
-import mmfusion  # noqa: F401
-from mmfusion.engine import init_process_group_without_cuda
+from mmfusion.engine import amp_optim_wrapper, init_process_group_without_cuda
 
 
 def parse_args() -> argparse.Namespace:
@@ -261,7 +260,7 @@ def benchmark(config: str, args: argparse.Namespace) -> Dict[str, float]:
         optim_cfg = cfg.optim_wrapper.copy()
         use_scaler = args.amp and device_type == 'cuda'
         if use_scaler:  # as tools/train.py --amp: fp16 with loss scaling
-            optim_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
+            optim_cfg = amp_optim_wrapper(optim_cfg)
         optim_wrapper = build_optim_wrapper(model, optim_cfg)
         cpu_autocast = args.amp and not use_scaler
 

@@ -199,8 +199,9 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
             time_limit_s=max(0.0, args.run_timeout - args.stop_margin)))
     cfg.custom_hooks = hooks
     imports = cfg.get('custom_imports', dict(imports=[]))
-    if 'mmfusion' not in imports['imports']:
-        imports['imports'] = list(imports['imports']) + ['mmfusion']
+    # the hook's registry module (configs of other projects may not load it)
+    if 'mmfusion.engine' not in imports['imports']:
+        imports['imports'] = list(imports['imports']) + ['mmfusion.engine']
         cfg.custom_imports = imports
     return cfg
 

@@ -14,7 +14,7 @@ import os
 import os.path as osp
 import sys
 
-from projects.fred_fusion.fred_fusion.datasets.fred_conversion import (
+from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
     SPLIT_SETS, convert_split, format_split_stats, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets.fred_data_error import \
     FREDDataError

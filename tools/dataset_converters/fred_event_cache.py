@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import sys
 
-from projects.fred_fusion.fred_fusion.datasets.event_cache import (
+from projects.fred_fusion.fred_fusion.converters.event_cache_builder import (
     cache_sequence, find_event_frame_dirs)
 
 _COUNTS = ('frames', 'cached', 'not_cacheable', 'failed', 'up_to_date',

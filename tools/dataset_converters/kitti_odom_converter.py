@@ -9,7 +9,7 @@ Examples::
 
 Writes ``OUT/kitti_odom_infos_XX.pkl`` per sequence and
 ``OUT/imu_stats.json``; see
-``projects/trimodal_odom/trimodal_odom/datasets/kitti_odom_infos.py`` for
+``projects/trimodal_odom/trimodal_odom/converters/kitti_odom_infos.py`` for
 the IMU frame, resampling and time alignment.
 """
 import argparse
@@ -17,7 +17,7 @@ import sys
 
 from mmengine.logging import print_log
 
-from projects.trimodal_odom.trimodal_odom.datasets import \
+from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError

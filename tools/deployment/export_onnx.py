@@ -16,7 +16,7 @@ the largest absolute difference is printed; the script fails if it exceeds
 Example::
 
     python tools/deployment/export_onnx.py \\
-        configs/fred_fusion/yolox_tiny_dual-concat_1xb8-demo_fred-sample.py \\
+        configs/fred_fusion/yolox_w0125_dual-concat_1xb8-demo_fred-sample.py \\
         work_dirs/fred_demo/best_coco_bbox_mAP_epoch_30.pth \\
         --out work_dirs/fred_demo/model.onnx --shape 192 320
 """
@@ -35,7 +35,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings, mkdir_or_exist
 from torch import Tensor
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+import mmfusion.engine  # noqa: F401  (checkpoint loading on torch >= 2.6)
 
 
 class DeployDetector(nn.Module):

@@ -15,7 +15,7 @@ import os.path as osp
 import sys
 from multiprocessing.pool import Pool
 
-from projects.fred_fusion.fred_fusion.datasets.fred_conversion import (
+from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
     SPLIT_SETS, convert_split, read_split_file)
 from projects.fred_fusion.fred_fusion.datasets.fred_data_error import \
     FREDDataError

@@ -11,7 +11,8 @@ its file (and line).
 import argparse
 import sys
 
-from projects.trimodal_odom.trimodal_odom.datasets import check_kitti_integrity
+from projects.trimodal_odom.trimodal_odom.converters import \
+    check_kitti_integrity
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError
 

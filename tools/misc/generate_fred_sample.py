@@ -1,7 +1,7 @@
 """Write a synthetic FRED sample (RGB + event drone sequences).
 
 The sample is written in the released FRED layout, so that every FRED config
-runs on it; see ``projects/fred_fusion/fred_fusion/datasets/synthetic.py``
+runs on it; see ``projects/fred_fusion/fred_fusion/testing/fred_sample.py``
 for the layout, the time convention and the simulated world.
 
 Examples::
@@ -18,9 +18,8 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Optional
 
-SAMPLE_STAMP = '.sample_stamp.json'
+from projects.fred_fusion.fred_fusion.testing.stamps import complete_sample
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,42 +54,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def complete_sample(root: str, preset: str, seed: int,
-                    overrides: dict) -> Optional[dict]:
-    """The stamp of ``root`` if it holds this complete sample, else None.
-
-    Only the standard library is used, so that a re-run returns at once.
-    """
-    stamp_path = osp.join(root, SAMPLE_STAMP)
-    if not osp.isfile(stamp_path):
-        return None
-    with open(stamp_path) as f:
-        try:
-            stamp = json.load(f)
-        except ValueError:
-            return None
-    if (stamp.get('complete'), stamp.get('preset'), stamp.get('seed'),
-            stamp.get('overrides')) != (True, preset, seed, overrides):
-        return None
-    for name in ('train', 'test', 'challenging_train', 'challenging_test'):
-        if not osp.isfile(
-                osp.join(root, 'dataset_splits', f'{name}_split.txt')):
-            return None
-    for seq_id, counts in stamp.get('sequences', {}).items():
-        seq_dir = osp.join(root, seq_id)
-        for name in ('coordinates.txt', 'coordinates_rgb.txt'):
-            if not osp.isfile(osp.join(seq_dir, name)):
-                return None
-        for sub, ext, key in (('RGB', '.jpg', 'rgb'),
-                              (osp.join('Event', 'Frames'), '.png', 'event')):
-            folder = osp.join(seq_dir, sub)
-            if not osp.isdir(folder) or sum(
-                    n.endswith(ext)
-                    for n in os.listdir(folder)) != counts[key]:
-                return None
-    return stamp
-
-
 def main() -> None:
     args = parse_args()
     overrides = {}
@@ -109,11 +72,11 @@ def main() -> None:
               f'sample of seed {args.seed} ({len(stamp["sequences"])} '
               'sequences); nothing to do')
         if args.manifest:
-            from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+            from projects.fred_fusion.fred_fusion.testing import \
                 build_fred_manifest
             manifest = build_fred_manifest(args.preset, args.seed, **overrides)
     else:
-        from projects.fred_fusion.fred_fusion.datasets.synthetic import \
+        from projects.fred_fusion.fred_fusion.testing import \
             generate_fred_sample
         start = time.perf_counter()
         manifest = generate_fred_sample(args.root, args.preset, args.seed,

@@ -19,7 +19,7 @@ import os.path as osp
 import time
 from typing import List, Optional
 
-STAMP_NAME = '.kitti_sample.json'
+from projects.trimodal_odom.trimodal_odom.testing.stamps import complete_sample
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,34 +52,17 @@ def _sequences(text: Optional[str]) -> Optional[List[str]]:
                          f'{text!r}') from None
 
 
-def _complete(args, sequences, raw_root: str) -> Optional[dict]:
-    """The stamp of a complete sample made with these arguments, if any."""
-    stamp = osp.join(args.root, STAMP_NAME)
-    if not osp.isfile(stamp):
-        return None
-    with open(stamp) as f:
-        done = json.load(f)
-    settings = done.get('settings', {})
-    same = (
-        settings.get('preset') == args.preset
-        and settings.get('seed') == args.seed
-        and settings.get('raw_root') == raw_root
-        and not settings.get('overrides')
-        and (settings.get('sequences') == sequences if sequences is not None
-             else settings.get('preset_sequences', False)))
-    return done if same else None
-
-
 def main() -> None:
     args = parse_args()
     sequences = _sequences(args.sequences)
     raw_root = osp.abspath(args.raw_root or osp.join(args.root, 'raw'))
-    done = _complete(args, sequences, raw_root)
+    done = complete_sample(args.root, args.preset, args.seed, raw_root,
+                           sequences)
     if done is not None:
         print(f'{args.root}: sample already complete, nothing to do')
         manifest = done['manifest']
     else:
-        from projects.trimodal_odom.trimodal_odom.datasets.synthetic import \
+        from projects.trimodal_odom.trimodal_odom.testing import \
             generate_kitti_sample
         start = time.time()
         manifest = generate_kitti_sample(

@@ -30,7 +30,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings, mkdir_or_exist
 
-import mmfusion  # noqa: F401  (checkpoint loading on torch >= 2.6)
+import mmfusion.engine  # noqa: F401  (checkpoint loading on torch >= 2.6)
 
 # Annotation problems do not matter for prediction; frame problems do.
 ANNOTATION_FILE_REASONS = ('missing_annotation', )
@@ -87,17 +87,15 @@ def frame_pairs(args: argparse.Namespace) -> Iterator[dict]:
                 raise FileNotFoundError(f'frame {path} does not exist')
         yield dict(img_path=args.rgb, event_path=args.event)
         return
+    from projects.fred_fusion.fred_fusion.converters import (pair_sequence,
+                                                             scan_sequence)
     from projects.fred_fusion.fred_fusion.datasets import FREDDataError
-    from projects.fred_fusion.fred_fusion.datasets.fred_pairing import \
-        pair_sequence
-    from projects.fred_fusion.fred_fusion.datasets.fred_sequence_scan import \
-        scan_sequence
     seq_dir = args.seq_dir.rstrip('/')
     if not osp.isdir(seq_dir):
         raise FileNotFoundError(f'sequence folder {seq_dir} does not exist')
     scan = scan_sequence(seq_dir)
     problems = [
-        p for p in scan.problems if p.reason not in ANNOTATION_FILE_REASONS
+        p for p in scan.problems if p.kind not in ANNOTATION_FILE_REASONS
         and not p.file.endswith('.txt')
     ]
     if problems:

@@ -4,8 +4,17 @@
 _base_ = '../../_base_/default_runtime.py'
 
 default_scope = 'mmdet'
+# The runtime subpackages of the project (its RUNTIME_PACKAGES); the
+# converters and the sample generator stay out of training.
 custom_imports = dict(
-    imports=['mmfusion', 'projects.fred_fusion.fred_fusion'],
+    imports=[
+        'mmfusion.engine', 'mmfusion.models',
+        'projects.fred_fusion.fred_fusion.datasets',
+        'projects.fred_fusion.fred_fusion.engine',
+        'projects.fred_fusion.fred_fusion.evaluation',
+        'projects.fred_fusion.fred_fusion.models',
+        'projects.fred_fusion.fred_fusion.visualization'
+    ],
     allow_failed_imports=False)
 
 default_hooks = dict(

@@ -3,8 +3,15 @@
 _base_ = ['../../_base_/default_runtime.py']
 
 default_scope = 'mmdet3d'
+# The runtime subpackages of the project (its RUNTIME_PACKAGES); the
+# converters and the sample generator stay out of training.
 custom_imports = dict(
-    imports=['mmfusion', 'projects.trimodal_odom.trimodal_odom'],
+    imports=[
+        'mmfusion.engine', 'projects.trimodal_odom.trimodal_odom.datasets',
+        'projects.trimodal_odom.trimodal_odom.engine',
+        'projects.trimodal_odom.trimodal_odom.evaluation',
+        'projects.trimodal_odom.trimodal_odom.models'
+    ],
     allow_failed_imports=False)
 
 # ``--save_every_epoch N``: ``default_hooks.checkpoint.interval=N``.
@@ -16,11 +23,12 @@ custom_hooks = [
     # Logs which weights ``load_from`` / ``--resume`` loaded, missing and
     # unexpected, and writes work_dir/load_report.json.
     dict(type='CheckpointLoadReportHook'),
-    # ``--output_checkpoint PATH``: ``custom_hooks.1.out_file=PATH``.
+    # ``--output_checkpoint PATH``:
+    # ``--cfg-options custom_hooks.ExportCheckpointHook.out_file=PATH``.
     dict(type='ExportCheckpointHook', out_file=None),
     # ``--log_csv``: one row per epoch (epoch, loss, lr, the loss terms and
     # the validation metrics) in work_dir/metrics.csv;
-    # ``custom_hooks.2.filename=NAME`` renames it.
+    # ``custom_hooks.EpochCSVLoggerHook.filename=NAME`` renames it.
     dict(type='EpochCSVLoggerHook'),
 ]
 

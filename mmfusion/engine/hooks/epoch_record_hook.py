@@ -1,5 +1,6 @@
 """Base class of hooks that keep one record of scalars per epoch."""
 import csv
+import math
 import os
 from collections import OrderedDict
 from numbers import Number
@@ -8,22 +9,10 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
+from mmfusion.utils.fileio import atomic_write_text
+
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 Record = Dict[str, float]
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and
-    ``os.replace``, so readers never see a half-written file.
-
-    Args:
-        path (str): Destination file.
-        text (str): Content.
-    """
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w', newline='') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def write_csv(path: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
@@ -39,7 +28,7 @@ def write_csv(path: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
     lines = [','.join(columns)]
     for row in rows:
         lines.append(','.join(_format(row.get(c, '')) for c in columns))
-    atomic_write_text(path, '\n'.join(lines) + '\n')
+    atomic_write_text(path, '\n'.join(lines) + '\n', newline='')
 
 
 def read_csv(path: str) -> List[Dict[str, str]]:
@@ -78,7 +67,9 @@ class EpochRecordHook(Hook):
 
     - the mean over the epoch's iterations of every scalar the model
       returned from ``train_step`` (``loss``, ``loss_cls``, ...), read from
-      the message hub's ``train/<name>`` history buffers;
+      the message hub's ``train/<name>`` history buffers (non-finite
+      values, of iterations that ``FiniteOptimWrapper`` skipped, are left
+      out);
     - the learning rate(s) at the end of the epoch (``lr``, or
       ``<optimizer>.lr`` with several optimizers);
     - the validation metrics of that epoch, as ``val/<metric>``.
@@ -185,7 +176,9 @@ class EpochRecordHook(Hook):
             if buffer is None:
                 continue
             value = _to_float(buffer.current())
-            if value is None:
+            # None: not a number; NaN / inf: an iteration skipped by
+            # FiniteOptimWrapper(action='skip'), left out of the mean
+            if value is None or not math.isfinite(value):
                 continue
             self._sums[key] = self._sums.get(key, 0.0) + value
             self._counts[key] = self._counts.get(key, 0) + 1

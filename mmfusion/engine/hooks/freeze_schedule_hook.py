@@ -1,18 +1,16 @@
 """Freezing named modules for the first epochs of training."""
 import copy
-import gc
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapperDict
-from mmengine.registry import HOOKS, MODEL_WRAPPERS, PARAM_SCHEDULERS
+from mmengine.registry import HOOKS, PARAM_SCHEDULERS
 from mmengine.runner import EpochBasedTrainLoop
-from mmengine.runner.runner import _SlicedDataset
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from .module_utils import named_submodules, unwrap_model
+from .. import mmengine_internals as internals
+from ..model_utils import named_submodules, unwrap_model
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 
@@ -61,8 +59,8 @@ def _scale_lr_scheduler(scheduler, factor: float) -> None:
     if scheduler.param_name != 'lr':
         return
     scheduler.base_values = [v * factor for v in scheduler.base_values]
-    if hasattr(scheduler, '_last_value'):
-        scheduler._last_value = [v * factor for v in scheduler._last_value]
+    internals.set_last_values(
+        scheduler, [v * factor for v in internals.last_values(scheduler)])
     eta_min = getattr(scheduler, 'eta_min', None)
     if isinstance(eta_min, (int, float)):
         scheduler.eta_min = eta_min * factor
@@ -290,7 +288,9 @@ class FreezeScheduleHook(Hook):
         self._scale_lr(runner, lr_scale / self._lr_scale)
         self._lr_scale = lr_scale
         if changed:
-            self._rewrap_model(runner)
+            # DDP synchronises the parameters that required gradients
+            # when it was built
+            internals.rewrap_ddp(runner)
 
         stage = 1 if frozen else 2
         num = sum(p.numel() for p in self._params)
@@ -316,18 +316,16 @@ class FreezeScheduleHook(Hook):
     def _build_dataloader(self, runner, batch_size: int) -> DataLoader:
         """The train dataloader of the config with another batch size,
         sharing the current dataset object."""
-        dataset = runner.train_dataloader.dataset
+        # ``build_dataloader`` slices ``num_batch_per_epoch`` batches of the
+        # new size from the whole dataset.
+        dataset = internals.unsliced_dataset(runner.train_dataloader.dataset)
         cfg = copy.deepcopy(self._loader_cfg(runner))
-        if isinstance(dataset, _SlicedDataset):
-            # ``build_dataloader`` slices ``num_batch_per_epoch`` batches of
-            # the new size.
-            dataset = dataset._dataset
         cfg['dataset'] = _ByReference(dataset)
         cfg['batch_size'] = batch_size
         return runner.build_dataloader(
             cfg,
             seed=runner.seed,
-            diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))
+            diff_rank_seed=internals.diff_rank_seed(runner))
 
     def _epoch_length(self, runner, batch_size: Optional[int]) -> int:
         if batch_size is None:
@@ -356,7 +354,7 @@ class FreezeScheduleHook(Hook):
             (loop.max_epochs - num_frozen) *
             self._epoch_length(runner, self.unfreeze_batch_size))
         if max_iters != loop.max_iters:
-            loop._max_iters = max_iters
+            internals.set_max_iters(loop, max_iters)
             runner.optim_wrapper.initialize_count_status(
                 runner.model, runner.iter, max_iters)
 
@@ -375,7 +373,7 @@ class FreezeScheduleHook(Hook):
                 cfg.setdefault('end', runner.max_epochs)
                 groups = optim_wrapper.param_groups
                 values = [group[old.param_name] for group in groups]
-                global_step = getattr(optim_wrapper, '_global_step', None)
+                global_step = internals.wrapper_step(optim_wrapper)
                 new = PARAM_SCHEDULERS.build(
                     cfg,
                     default_args=dict(
@@ -384,11 +382,12 @@ class FreezeScheduleHook(Hook):
                 for group, value in zip(groups, values):
                     group[old.param_name] = value
                 if global_step is not None:
-                    optim_wrapper._global_step = global_step
-                step = round(old._global_step * epoch_length / old_length)
-                new._global_step = step
+                    internals.set_wrapper_step(optim_wrapper, global_step)
+                step = round(
+                    internals.scheduler_step(old) * epoch_length / old_length)
+                internals.set_scheduler_step(new, step)
                 new.last_step = max(-1, min(step, new.end - 1) - new.begin)
-                new._last_value = values
+                internals.set_last_values(new, values)
                 new.base_values = list(old.base_values)
                 if isinstance(getattr(new, 'eta_min', None), (int, float)):
                     new.eta_min = old.eta_min
@@ -416,27 +415,3 @@ class FreezeScheduleHook(Hook):
         if list(lrs) == ['lr']:
             return f'{lrs["lr"][0]:.4g}'
         return ', '.join(f'{k}={v[0]:.4g}' for k, v in lrs.items())
-
-    def _rewrap_model(self, runner) -> None:
-        """Wrap the unwrapped model in a new DistributedDataParallel, so
-        that exactly the trainable parameters are synchronised."""
-        old = runner.model
-        if not isinstance(old, DistributedDataParallel):
-            return
-        module = old.module
-        cfg = runner.cfg.get('model_wrapper_cfg')
-        cfg = dict(type='MMDistributedDataParallel') if cfg is None else \
-            copy.deepcopy(dict(cfg))
-        cfg.setdefault('type', 'MMDistributedDataParallel')
-        if cfg['type'] == 'MMDistributedDataParallel':
-            # The runner's defaults without a wrapper config.
-            cfg.setdefault('broadcast_buffers', False)
-            cfg.setdefault('find_unused_parameters',
-                           runner.cfg.get('find_unused_parameters', False))
-        default_args = dict(module=module, device_ids=old.device_ids)
-        # Drop the old wrapper first: its reducer's autograd hooks live on
-        # the parameters until it is freed.
-        runner.model = None
-        del old
-        gc.collect()
-        runner.model = MODEL_WRAPPERS.build(cfg, default_args=default_args)

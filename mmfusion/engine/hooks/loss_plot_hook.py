@@ -1,6 +1,5 @@
 """Loss, validation and learning-rate curves as PNG files."""
 import json
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -9,7 +8,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mmengine.registry import HOOKS
 
-from .epoch_record_hook import EpochRecordHook, Record, atomic_write_text
+from mmfusion.utils.fileio import atomic_open, atomic_write_text
+from .epoch_record_hook import EpochRecordHook, Record
 
 
 @HOOKS.register_module()
@@ -126,6 +126,5 @@ class LossPlotHook(EpochRecordHook):
         if len(curves) > 1:
             ax.legend()
         fig.tight_layout()
-        tmp = f'{path}.tmp'
-        fig.savefig(tmp, format='png')
-        os.replace(tmp, path)
+        with atomic_open(path, 'wb') as f:
+            fig.savefig(f, format='png')

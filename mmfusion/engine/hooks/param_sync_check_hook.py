@@ -7,7 +7,7 @@ from mmengine.dist import all_gather, get_world_size, is_distributed
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from .module_utils import named_submodules, unwrap_model
+from ..model_utils import named_submodules, unwrap_model
 
 #: Number of parameter names listed per rank in the error message.
 MAX_NAMES = 5

@@ -1,9 +1,26 @@
-"""Camera + IMU + LiDAR odometry on KITTI.
+"""Camera + IMU + LiDAR odometry on KITTI, registered into mmdet3d's
+registries.
 
-Import through a config: ``custom_imports = dict(imports=[
-'projects.trimodal_odom.trimodal_odom'])``.
+Importing the package loads nothing else, so that e.g. the odometry metric
+(``evaluation``) is imported without the models. The runtime subpackages
+(:data:`RUNTIME_PACKAGES`) register the dataset, transforms, models, hooks
+and metric: configs name them in ``custom_imports`` (see
+``configs/trimodal_odom/_base_/default_runtime.py``), code calls
+:func:`register_all_modules`. ``converters`` (info files, IMU resampling
+and statistics, integrity checks, used by ``tools/dataset_converters`` and
+``tools/misc``) and ``testing`` (the sample generator) are imported only
+by those who need them.
 """
-from .datasets import *  # noqa: F401,F403
-from .engine import *  # noqa: F401,F403
-from .evaluation import *  # noqa: F401,F403
-from .models import *  # noqa: F401,F403
+import importlib
+
+#: Subpackages that training, testing and prediction import.
+RUNTIME_PACKAGES = ('datasets', 'engine', 'evaluation', 'models')
+
+
+def register_all_modules() -> None:
+    """Import every runtime subpackage, registering its modules."""
+    for name in RUNTIME_PACKAGES:
+        importlib.import_module(f'{__name__}.{name}')
+
+
+__all__ = ['RUNTIME_PACKAGES', 'register_all_modules']

@@ -3,10 +3,9 @@ import os.path as osp
 
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets.event_cache import (
+from projects.fred_fusion.fred_fusion.converters.event_cache_builder import (
     cache_sequence, find_event_frame_dirs)
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONVERTER = osp.join(REPO, 'tools', 'dataset_converters', 'fred_converter.py')

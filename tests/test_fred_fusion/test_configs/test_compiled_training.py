@@ -23,7 +23,7 @@ from mmfusion.engine import get_compile_log
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+                  'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
 BACKEND = os.environ.get('MMFUSION_COMPILE_TEST_BACKEND', 'aot_eager')
 IMG_SCALE = (160, 96)  # (width, height): the tiny sample's frames
 # sizes 64, 96 and 128 high: (64, 96), (96, 160), (128, 192)

@@ -1,7 +1,6 @@
 """``tools/test.py`` on two processes gives the predictions and metrics of
 one process (torchrun as in ``tools/dist_test.sh``; on this CPU the config's
 nccl becomes gloo, see ``mmfusion.engine.setup_cpu_distributed``)."""
-import os
 import os.path as osp
 import pickle
 import re
@@ -11,11 +10,11 @@ import sys
 import numpy as np
 
 from tests.test_fred_fusion.checkpoints import init_checkpoint
-from tests.test_mmfusion.toy_modules import free_port
+from tests.test_mmfusion.toy_modules import cpu_only_env, free_port
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+                  'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
 # an odd number of test images: the distributed sampler pads the last batch
 # with a repeated image and the gathered results must drop it again
 NUM_IMAGES = 5
@@ -44,7 +43,8 @@ def run_test_tool(launcher: list, ckpt: str, work_dir: str, root: str,
         # keep the untrained detector's low-scored boxes to compare them
         'model.test_cfg.score_thr=0.0'
     ] + extra
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    # no GPU visible: the CPU / gloo path also on a machine with GPUs
+    env = cpu_only_env(OMP_NUM_THREADS='1')
     proc = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr

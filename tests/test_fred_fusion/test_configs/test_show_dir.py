@@ -13,7 +13,7 @@ from mmengine.utils import import_modules_from_strings
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+                  'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
 TEST_TOOL = osp.join(REPO, 'tools', 'test.py')
 
 

@@ -10,14 +10,14 @@ import cv2
 import numpy as np
 import pytest
 
+from projects.fred_fusion.fred_fusion.converters.event_cache_builder import \
+    encode_event_frame
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
-    HEADER_LEN, cache_paths, decode_event_frame, encode_event_frame,
-    load_cache_file)
+    HEADER_LEN, cache_paths, decode_event_frame, load_cache_file)
 from projects.fred_fusion.fred_fusion.datasets.fred_data_error import \
     FREDDataError
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
-    generate_fred_sample
 from projects.fred_fusion.fred_fusion.datasets.transforms import LoadFREDImages
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))

@@ -3,9 +3,9 @@ import os.path as osp
 
 import pytest
 
+from projects.fred_fusion.fred_fusion.converters import convert_split
 from projects.fred_fusion.fred_fusion.datasets import (FREDDataError,
-                                                       FREDDataset,
-                                                       convert_split)
+                                                       FREDDataset)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from mmengine.model import BaseModel
 from mmengine.registry import METRICS, MODELS
 from mmengine.runner import Runner
 
-import projects.fred_fusion.fred_fusion  # noqa: F401
+import projects.fred_fusion.fred_fusion.datasets  # noqa: F401
 from projects.fred_fusion.fred_fusion.engine.hooks.fusion_stats_hook import \
     find_fusion_stats
 
@@ -94,7 +94,10 @@ def _cfg(tmp_path: Path, work_dir: Path, max_epochs: int) -> Config:
     return Config(
         dict(
             default_scope='mmdet',
-            custom_imports=dict(imports=['projects.fred_fusion.fred_fusion']),
+            custom_imports=dict(imports=[
+                'projects.fred_fusion.fred_fusion.datasets',
+                'projects.fred_fusion.fred_fusion.engine'
+            ]),
             model=dict(type='FusionStatsToyModel'),
             work_dir=str(work_dir),
             experiment_name=uuid.uuid4().hex,

@@ -9,7 +9,7 @@ from tests.test_fred_fusion.checkpoints import init_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+                  'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
 TOOL = osp.join(REPO, 'tools', 'deployment', 'export_onnx.py')
 TOLERANCE = 1e-3
 

@@ -6,14 +6,13 @@ import os.path as osp
 import cv2
 import pytest
 
-from projects.fred_fusion.fred_fusion.datasets.synthetic import \
-    generate_fred_sample
+from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 from tests.test_fred_fusion.checkpoints import init_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG_DIR = osp.join(REPO, 'configs', 'fred_fusion')
-DUAL = osp.join(CONFIG_DIR, 'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
-RGB = osp.join(CONFIG_DIR, 'yolox_tiny_rgb_1xb8-demo_fred-sample.py')
+DUAL = osp.join(CONFIG_DIR, 'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
+RGB = osp.join(CONFIG_DIR, 'yolox_w0125_rgb_1xb8-demo_fred-sample.py')
 TOOL = osp.join(REPO, 'tools', 'misc', 'predict_fred.py')
 REAL = osp.join(REPO, 'tests', 'data', 'fred', 'real_samples')
 

@@ -9,10 +9,10 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from projects.trimodal_odom.trimodal_odom.datasets import \
+from mmfusion.utils.config import find_hook
+from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
-from projects.trimodal_odom.trimodal_odom.datasets.synthetic import \
-    generate_kitti_sample
+from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
 CONFIG_DIR = osp.join(ROOT, 'configs', 'trimodal_odom')
@@ -88,7 +88,14 @@ def test_config_trains_and_evaluates(config, tiny_root, tmp_path):
     runner.train()
     rows = read_csv(tmp_path / 'metrics.csv')
     assert len(rows) == 1 and float(rows[0]['loss']) > 0
-    assert float(rows[0]['val/kitti/ate']) >= 0
+    # The pose heads start from KITTI's mean motion: over the three
+    # validation pairs every config stays within 0.2 m of the ground truth
+    # (0.002-0.05 m measured); a model predicting no motion (0.96 m off)
+    # or NaN fails.
+    ate = float(rows[0]['val/kitti/ate'])
+    assert 0 <= ate < 0.2
+    # a similarity alignment has more freedom than a rigid one
+    assert float(rows[0]['val/kitti/ate_sim3']) <= ate + 1e-9
     assert float(rows[0]['val/kitti/constant_velocity/rpe_t']) >= 0
     assert osp.isfile(tmp_path / 'trajectories' / '00_pred.txt')
 
@@ -141,7 +148,8 @@ def test_freeze_visual_branch(tiny_root, tmp_path, freeze_epochs):
         tiny_root,
         str(tmp_path),
         max_epochs=2)
-    cfg.custom_hooks[-1].freeze_epochs = freeze_epochs
+    find_hook(cfg.custom_hooks, 'FreezeScheduleHook').freeze_epochs = \
+        freeze_epochs
     cfg.train_cfg.val_interval = 10
     # No dropout: parameters change only through gradients.
     cfg.model.fusion.modality_dropout = 0.0

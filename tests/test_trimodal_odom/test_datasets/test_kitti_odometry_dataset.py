@@ -1,12 +1,15 @@
 import os
 import os.path as osp
-import shutil
+import re
 
+import mmengine
 import numpy as np
 import pytest
+from kitti_odom_layout import add_sequence_without_raw
 
-from projects.trimodal_odom.trimodal_odom.datasets import (
-    KittiOdometryDataset, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.converters import \
+    create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.datasets import KittiOdometryDataset
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
     KittiFormatError, load_poses)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import compose_relative
@@ -15,12 +18,7 @@ from projects.trimodal_odom.trimodal_odom.utils.se3 import compose_relative
 @pytest.fixture
 def converted(real_kitti):
     """The real-frame layout with sequences 00 and 03 (no raw) converted."""
-    shutil.copytree(
-        osp.join(real_kitti, 'sequences', '00'),
-        osp.join(real_kitti, 'sequences', '03'))
-    shutil.copy(
-        osp.join(real_kitti, 'poses', '00.txt'),
-        osp.join(real_kitti, 'poses', '03.txt'))
+    add_sequence_without_raw(real_kitti)
     create_kitti_odom_infos(real_kitti, sequences='00,03')
     return real_kitti
 
@@ -111,3 +109,25 @@ def test_files_checked_at_load(converted):
     with pytest.raises(KittiFormatError, match=f'{pts}: point cloud missing'):
         KittiOdometryDataset(
             converted, sequences='00', modality=dict(use_camera=False))
+
+
+@pytest.mark.parametrize('field', ['imu', 'pose'])
+def test_non_finite_values_of_an_info_file_are_refused_at_load(
+        converted, field):
+    """The values the model gets are checked where they are loaded (the
+    point clouds by LoadOdomPoints, the IMU and poses here), not in the
+    model's forward."""
+    path = osp.join(converted, 'infos', 'kitti_odom_infos_00.pkl')
+    info = mmengine.load(path)
+    frame = info['data_list'][2]
+    if field == 'imu':
+        frame['imu']['gyro'][1, 2] = np.nan
+        message = r'NaN or inf in the IMU of frames 2\.\.3'
+    else:
+        frame['pose'][1][3] = np.inf
+        message = 'NaN or inf in the poses of sequence 00'
+    mmengine.dump(info, path)
+    with pytest.raises(
+            KittiFormatError,
+            match=rf'{re.escape(path)}: {message} \[non_finite\]'):
+        KittiOdometryDataset(converted, sequences='00')

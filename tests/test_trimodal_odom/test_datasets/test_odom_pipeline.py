@@ -7,12 +7,14 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from projects.trimodal_odom.trimodal_odom.converters import \
+    create_kitti_odom_infos
 from projects.trimodal_odom.trimodal_odom.datasets import (
     KittiOdometryDataset, LoadOdomPoints, NormalizeOdomIMU,
-    OdomGlobalYawRotation, OdomPointSample, create_kitti_odom_infos,
-    generate_kitti_sample, odom_collate)
+    OdomGlobalYawRotation, OdomPointSample, odom_collate)
 from projects.trimodal_odom.trimodal_odom.models.data_preprocessors import \
     OdometryDataPreprocessor
+from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import load_poses
 from projects.trimodal_odom.trimodal_odom.utils.se3 import (compose_relative,
                                                             se3_inverse)

@@ -6,9 +6,11 @@ import torch
 from mmdet3d.structures import LiDARPoints
 from mmengine.registry import init_default_scope
 
+from projects.trimodal_odom.trimodal_odom.converters import \
+    create_kitti_odom_infos
 from projects.trimodal_odom.trimodal_odom.datasets import (
-    KittiOdometryDataset, OdomScanRegistration, create_kitti_odom_infos,
-    generate_kitti_sample)
+    KittiOdometryDataset, OdomScanRegistration)
+from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 from projects.trimodal_odom.trimodal_odom.utils.se3 import pose_to_vector
 
 

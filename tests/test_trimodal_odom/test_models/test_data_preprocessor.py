@@ -10,6 +10,8 @@ from projects.trimodal_odom.trimodal_odom.datasets import odom_collate
 from projects.trimodal_odom.trimodal_odom.models.data_preprocessors import \
     OdometryDataPreprocessor
 from projects.trimodal_odom.trimodal_odom.structures import OdometryDataSample
+from tests.test_trimodal_odom.test_models.test_trimodal_odometry import \
+    light_model_cfg
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
@@ -73,7 +75,7 @@ def test_model_forward_on_preprocessed_batch():
     init_default_scope('mmdet3d')
     from mmdet3d.registry import MODELS
 
-    import projects.trimodal_odom.trimodal_odom  # noqa: F401
+    import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'trimodal_odom', '_base_', 'models',
                  'trimodal_odom.py'))
@@ -99,3 +101,69 @@ def test_model_forward_on_preprocessed_batch():
         preds = model(**model.data_preprocessor(batch), mode='predict')
     assert len(preds) == 4
     assert np.isfinite(preds[0].pred_pose.numpy()).all()
+
+
+def _odometry_model(**kwargs):
+    """The light trimodal model with the odometry data preprocessor."""
+    init_default_scope('mmdet3d')
+    from mmdet3d.registry import MODELS
+
+    import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
+    cfg = light_model_cfg(fusion='ConcatFusion', **kwargs.pop('encoders', {}))
+    cfg['data_preprocessor'] = dict(type='OdometryDataPreprocessor')
+    return MODELS.build(dict(cfg, **kwargs))
+
+
+def _with_meta(packed, seq, frames):
+    packed['data_samples'].set_metainfo(dict(seq=seq, frame_ids=frames))
+    return packed
+
+
+@pytest.mark.parametrize('break_sample, message', [
+    (lambda s: s['inputs']['points_mask'][1].zero_(),
+     r'sample 1 \(sequence 07 frames \(4, 5\)\) is marked with LiDAR but '
+     'has an empty scan'),
+    (lambda s: s['inputs'].__setitem__('imu', torch.zeros(0, 6)),
+     r'sample 1 \(sequence 07 frames \(4, 5\)\) is marked with IMU but has '
+     'no IMU sample'),
+])
+def test_contradicting_masks_are_refused_on_the_host(break_sample, message):
+    """What the model's forward no longer checks (a value check there is a
+    device synchronisation every step): the preprocessor checks every
+    sample before the batch goes to the device, naming it."""
+    model = _odometry_model()
+    broken = _with_meta(_packed(8, 8, (3, 3), 2), '07', (4, 5))
+    break_sample(broken)
+    batch = odom_collate([_packed(8, 8, (3, 3), 2), broken])
+    with pytest.raises(ValueError, match=message):
+        model.data_preprocessor(batch)
+
+
+def test_samples_need_the_models_modalities():
+    camera_only = _odometry_model(encoders=dict(point=None, imu=None))
+    assert camera_only.data_preprocessor.modalities == ('visual', )
+    batch = odom_collate([
+        _packed(8, 8, (3, 3), 2),
+        _with_meta(_packed(8, 8, (3, 3), 2, camera=False), '00', (1, 2))
+    ])
+    with pytest.raises(
+            ValueError,
+            match=r"sample 1 \(sequence 00 frames \(1, 2\)\) has none of the "
+            r"modalities \('visual',\)"):
+        camera_only.data_preprocessor(batch)
+    needs_imu = _odometry_model(required_modalities=('imu', ))
+    batch = odom_collate([
+        _packed(8, 8, (3, 3), 2),
+        _with_meta(_packed(8, 8, (3, 3), 0, has_imu=False), '03', (0, 1))
+    ])
+    with pytest.raises(
+            ValueError,
+            match=r"modality 'imu' is required but absent in sample 1 "
+            r'\(sequence 03 frames \(0, 1\)\)'):
+        needs_imu.data_preprocessor(batch)
+    # the whole model accepts what its preprocessor lets through
+    losses = needs_imu(
+        **needs_imu.data_preprocessor(
+            odom_collate([_packed(8, 8, (3, 3), 2)] * 2)),
+        mode='loss')
+    assert torch.isfinite(sum(losses.values()))

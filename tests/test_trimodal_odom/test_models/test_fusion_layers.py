@@ -3,7 +3,7 @@ import torch
 from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 
-import projects.trimodal_odom.trimodal_odom  # noqa: F401
+import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
 
 MODS = ('visual', 'point', 'imu')
 

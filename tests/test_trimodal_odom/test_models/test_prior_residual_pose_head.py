@@ -8,7 +8,7 @@ import torch
 from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 
-import projects.trimodal_odom.trimodal_odom  # noqa: F401
+import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
 from projects.trimodal_odom.trimodal_odom.utils import pose_to_vector
 from tests.test_trimodal_odom.test_models.test_trimodal_odometry import (
     light_model_cfg, make_inputs, make_samples)

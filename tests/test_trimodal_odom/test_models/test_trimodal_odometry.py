@@ -5,7 +5,7 @@ from mmdet3d.registry import MODELS
 from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 
-import projects.trimodal_odom.trimodal_odom  # noqa: F401
+import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
 from projects.trimodal_odom.trimodal_odom.utils import make_pose, so3_exp
 
 
@@ -133,31 +133,22 @@ def test_batch_of_one_equals_batch_rows():
 
 
 @pytest.mark.parametrize('change, message', [
-    (lambda x: x['imgs'].__setitem__((0, 0, 0, 0, 0), float('nan')), 'NaN'),
     (lambda x: x.__setitem__('imgs', x['imgs'][:, 0]), 'imgs'),
     (lambda x: x.__setitem__('points_mask', x['points_mask'][:, :, :3]),
      'points_mask'),
+    (lambda x: x.__setitem__('imu_mask', x['imu_mask'][:, :4]), 'imu_mask'),
     (lambda x: x.pop('imu'), "inputs\\['imu'\\]"),
-    (lambda x: x['points_mask'].__setitem__((1, 0), False), 'empty scan'),
-    (lambda x: x['imu_mask'].__setitem__(0, False), 'no IMU sample'),
-    (lambda x: x['modality_mask'].__setitem__(0, False), 'none of'),
     (lambda x: x.__setitem__('modality_mask', x['modality_mask'][:, :2]),
      'modality_mask'),
 ])
 def test_bad_inputs_raise(change, message):
+    """Keys and shapes are checked in the model (no value is read there:
+    the contents are checked where the data are loaded and batched, see
+    test_data_preprocessor.py and the loaders' tests)."""
     model = MODELS.build(light_model_cfg())
     inputs = make_inputs()
     change(inputs)
     with pytest.raises((ValueError, KeyError), match=message):
-        model(inputs, make_samples(), mode='loss')
-
-
-def test_required_modality():
-    model = MODELS.build(
-        dict(light_model_cfg(), required_modalities=('imu', )))
-    inputs = make_inputs()
-    inputs['modality_mask'][1, 2] = False
-    with pytest.raises(ValueError, match="'imu' is required"):
         model(inputs, make_samples(), mode='loss')
 
 

@@ -6,12 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
+from projects.trimodal_odom.trimodal_odom.converters.oxts_io import (
+    OXTS_FIELDS, load_oxts_packets, load_oxts_timestamps, load_raw_calib,
+    load_raw_rigid, oxts_to_poses, save_oxts)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
     KittiFormatError, load_calib, load_poses, load_times, load_velodyne,
     save_poses)
-from projects.trimodal_odom.trimodal_odom.utils.oxts_io import (
-    OXTS_FIELDS, load_oxts_packets, load_oxts_timestamps, load_raw_calib,
-    load_raw_rigid, oxts_to_poses, save_oxts)
 
 DATA = osp.join(osp.dirname(__file__), '..', '..', 'data', 'kitti')
 # a packet as found in KITTI raw 2011_10_03_drive_0027 (values rounded)

@@ -2,19 +2,15 @@
 #
 # Build the sample and its fusion annotation files first:
 #   python tools/dataset_converters/fred_converter.py data/fred_sample
-# Importing ``projects.fred_fusion.fred_fusion`` (``custom_imports``) and
-# ``default_scope = 'mmdet'`` are set by the model / top-level config.
+# The project's runtime packages (``custom_imports``) and
+# ``default_scope = 'mmdet'`` are set by the runtime config.
 #
 # The variables below are read once, when this file is loaded; a child
-# config that changes one must also override the fields that use it, e.g.
-# for a single-modality run:
-#   modality = 'rgb'
-#   train_dataloader = dict(dataset=dict(dataset=dict(modality=modality)))
-#   val_dataloader = dict(dataset=dict(modality=modality))
-#   test_dataloader = val_dataloader
-# and for another data root: the same with ``data_root=...``. A new
-# ``img_scale`` means restating ``train_pipeline`` / ``test_pipeline`` and
-# the ``pipeline`` fields of the loaders.
+# config that changes one must also override the fields that use it: a
+# single-modality run applies ``../single_modality.py``, another data root
+# is set in the datasets as in ``fred.py``, and a new ``img_scale`` means
+# restating ``train_pipeline`` / ``test_pipeline`` and the ``pipeline``
+# fields of the loaders.
 dataset_type = 'FREDDataset'
 data_root = 'data/fred_sample/'
 # 'rgb', 'event' or 'dual'
@@ -72,18 +68,22 @@ train_pipeline = [
     dict(type='PackDualModalInputs')
 ]
 
+# What the training and the test datasets share.
+fred_dataset = dict(
+    type=dataset_type,
+    data_root=data_root,
+    data_prefix=dict(img=''),
+    modality=modality,
+    fusion_threshold=fusion_threshold,
+    use_fusion_info=use_fusion_info,
+    backend_args=backend_args)
 train_dataset = dict(
     # Like mmdet's MultiImageMixDataset (Mosaic / MixUp partners), and it
     # sees through SyncTransform for YOLOXModeSwitchHook's skip list.
     type='MultiModalMixDataset',
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        fred_dataset,
         ann_file='annotations/fred_fusion_train.json',
-        data_prefix=dict(img=''),
-        modality=modality,
-        fusion_threshold=fusion_threshold,
-        use_fusion_info=use_fusion_info,
         pipeline=[
             dict(
                 type='LoadFREDImages',
@@ -91,8 +91,7 @@ train_dataset = dict(
                 backend_args=backend_args),
             dict(type='LoadAnnotations', with_bbox=True)
         ],
-        filter_cfg=dict(filter_empty_gt=False, min_size=32),
-        backend_args=backend_args),
+        filter_cfg=dict(filter_empty_gt=False, min_size=32)),
     pipeline=train_pipeline)
 
 test_pipeline = [
@@ -132,16 +131,10 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        fred_dataset,
         ann_file='annotations/fred_fusion_test.json',
-        data_prefix=dict(img=''),
-        modality=modality,
-        fusion_threshold=fusion_threshold,
-        use_fusion_info=use_fusion_info,
         test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # COCO mAP / mAP50 / mAP75 for every modality; the ground truth comes from

@@ -15,8 +15,11 @@ train_cfg = dict(
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
+# FiniteOptimWrapper: a NaN / inf loss stops the run (action='skip': skips
+# the iteration); tools/train.py --amp makes it FiniteAmpOptimWrapper.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='FiniteOptimWrapper',
+    action='raise',
     optimizer=dict(
         type='SGD', lr=base_lr, momentum=0.9, weight_decay=5e-4,
         nesterov=True),

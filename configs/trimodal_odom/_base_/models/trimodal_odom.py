@@ -49,3 +49,21 @@ model = dict(
         # the MLP predicts the normalised deviation from the mean motion.
         pose_mean=[0.0, -0.015, 0.87, 0.0, 0.0, 0.0],
         pose_std=[0.03, 0.01, 0.3, 0.004, 0.02, 0.003]))
+
+# The modality ablations, each what it changes in ``model``; a config
+# applies one with ``model = _base_.ablations.<name>`` (the real-data and
+# the sample configs alike).
+soft_gate_fusion = dict(
+    _delete_=True, type='SoftGateFusion', modality_dropout=0.1, dropout=0.1)
+concat_fusion = dict(
+    _delete_=True, type='ConcatFusion', modality_dropout=0.1, dropout=0.1)
+ablations = dict(
+    # camera + IMU: soft gated fusion, no point-cloud gate
+    camera_imu=dict(encoders=dict(point=None), fusion=soft_gate_fusion),
+    camera_only=dict(
+        encoders=dict(point=None, imu=None), fusion=concat_fusion),
+    lidar_imu=dict(encoders=dict(visual=None)),
+    lidar_only=dict(
+        encoders=dict(visual=None, imu=None), fusion=concat_fusion),
+    # soft (feature-wise) gating of all features instead of the point gate
+    soft_gate=dict(fusion=soft_gate_fusion))

@@ -5,8 +5,11 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
+# FiniteOptimWrapper: a NaN / inf loss stops the run (action='skip': skips
+# the iteration); tools/train.py --amp makes it FiniteAmpOptimWrapper.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='FiniteOptimWrapper',
+    action='raise',
     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0, norm_type=2))
 param_scheduler = []

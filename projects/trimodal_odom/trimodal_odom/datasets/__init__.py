@@ -1,10 +1,6 @@
-from .integrity_report import IntegrityReport
-from .kitti_odom_infos import (KITTI_ODOM_DRIVES, check_kitti_integrity,
-                               compute_imu_stats, convert_sequence,
-                               create_kitti_odom_infos, parse_sequences)
 from .kitti_odometry_dataset import KittiOdometryDataset
 from .odom_collate import odom_collate
-from .synthetic import generate_kitti_sample
+from .odom_info_file import INFO_VERSION, info_file_name, parse_sequences
 from .transforms import (LoadOdomImages, LoadOdomPoints, NormalizeOdomIMU,
                          OdomGlobalYawRotation, OdomPhotoMetricJitter,
                          OdomPointDropout, OdomPointSample,
@@ -12,12 +8,9 @@ from .transforms import (LoadOdomImages, LoadOdomPoints, NormalizeOdomIMU,
                          PackOdomInputs, rotate_relative_pose, yaw_matrix)
 
 __all__ = [
-    'IntegrityReport', 'KITTI_ODOM_DRIVES', 'check_kitti_integrity',
-    'compute_imu_stats', 'convert_sequence', 'create_kitti_odom_infos',
-    'parse_sequences', 'KittiOdometryDataset', 'odom_collate',
-    'generate_kitti_sample', 'LoadOdomImages', 'LoadOdomPoints',
-    'NormalizeOdomIMU', 'OdomGlobalYawRotation', 'OdomPhotoMetricJitter',
-    'OdomPointDropout', 'OdomScanRegistration', 'OdomPointSample',
-    'OdomPointsRangeFilter', 'PackOdomInputs', 'rotate_relative_pose',
-    'yaw_matrix'
+    'KittiOdometryDataset', 'odom_collate', 'INFO_VERSION', 'info_file_name',
+    'parse_sequences', 'LoadOdomImages', 'LoadOdomPoints', 'NormalizeOdomIMU',
+    'OdomGlobalYawRotation', 'OdomPhotoMetricJitter', 'OdomPointDropout',
+    'OdomScanRegistration', 'OdomPointSample', 'OdomPointsRangeFilter',
+    'PackOdomInputs', 'rotate_relative_pose', 'yaw_matrix'
 ]

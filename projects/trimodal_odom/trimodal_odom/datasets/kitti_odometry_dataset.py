@@ -1,5 +1,5 @@
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import mmengine
 import numpy as np
@@ -7,10 +7,9 @@ from mmdet3d.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from ..utils.kitti_io import KittiFormatError
+from ..utils.kitti_io import kitti_error, kitti_report
 from ..utils.se3 import relative_pose
-from .integrity_report import IntegrityReport
-from .kitti_odom_infos import INFO_VERSION, info_file_name, parse_sequences
+from .odom_info_file import INFO_VERSION, info_file_name, parse_sequences
 
 
 @DATASETS.register_module()
@@ -89,7 +88,7 @@ class KittiOdometryDataset(BaseDataset):
         self.imu_missing = imu_missing
         self.imu_max_len = imu_max_len
         self.check_files = check_files
-        self.report = IntegrityReport()
+        self.report = kitti_report()
         super().__init__(
             ann_file='',
             data_root=data_root,
@@ -98,43 +97,52 @@ class KittiOdometryDataset(BaseDataset):
             test_mode=test_mode,
             **kwargs)
 
-    def _load_info(self, seq: str) -> dict:
-        """Load and check the info file of one sequence."""
+    def _load_info(self, seq: str) -> Tuple[dict, str]:
+        """Load and check the info file of one sequence; returns the info
+        and its path."""
         seq_dir = osp.join(self.data_root, 'sequences', seq)
         if not osp.isdir(seq_dir):
-            raise KittiFormatError(
-                f'sequence {seq} not found: searched {seq_dir}')
+            raise kitti_error('missing_sequence', seq_dir,
+                              f'sequence {seq} not found: searched {seq_dir}')
         path = osp.join(self.data_root, self.info_dir, info_file_name(seq))
         if not osp.isfile(path):
-            raise KittiFormatError(
-                f'{path}: info file of sequence {seq} not found; create it '
-                'with python tools/dataset_converters/kitti_odom_converter.py'
-                f' {self.data_root}')
+            raise kitti_error(
+                'missing_info_file', path,
+                f'info file of sequence {seq} not found; create it with '
+                'python tools/dataset_converters/kitti_odom_converter.py '
+                f'{self.data_root}')
         info = mmengine.load(path)
         meta = info.get('metainfo', {}) if isinstance(info, dict) else {}
         if meta.get('info_version') != INFO_VERSION or meta.get(
                 'seq') != seq or 'data_list' not in info:
-            raise KittiFormatError(
-                f'{path}: not a version {INFO_VERSION} info file of '
-                f'sequence {seq}; convert the data again')
-        return info
+            raise kitti_error(
+                'stale_info_file', path,
+                f'not a version {INFO_VERSION} info file of sequence {seq}; '
+                'convert the data again')
+        return info, path
 
     def _check_frame(self, img_path: str, lidar_path: str) -> None:
         if self.modality['use_camera'] and not osp.isfile(img_path):
-            self.report.error(img_path, 'image missing')
-        if self.modality['use_lidar']:
-            if not osp.isfile(lidar_path):
-                self.report.error(lidar_path, 'point cloud missing')
-            elif osp.getsize(lidar_path) == 0:
-                self.report.error(lidar_path,
-                                  'file is empty (0 bytes, no points)')
-            elif osp.getsize(lidar_path) % 16:
-                self.report.error(
-                    lidar_path, f'{osp.getsize(lidar_path)} bytes is not a '
-                    'multiple of 16 (float32 x, y, z, reflectance)')
+            self.report.error('missing_file', img_path, 'image missing')
+        if not self.modality['use_lidar']:
+            return
+        if not osp.isfile(lidar_path):
+            self.report.error('missing_file', lidar_path,
+                              'point cloud missing')
+        elif osp.getsize(lidar_path) == 0:
+            self.report.error('empty_file', lidar_path,
+                              'file is empty (0 bytes, no points)')
+        elif osp.getsize(lidar_path) % 16:
+            self.report.error(
+                'bad_file_size', lidar_path,
+                f'{osp.getsize(lidar_path)} bytes is not a multiple of 16 '
+                '(float32 x, y, z, reflectance)')
 
-    def _imu_window(self, frames: List[dict]) -> Optional[np.ndarray]:
-        """Concatenate the IMU of frame intervals into (L, 7) or None."""
+    def _imu_window(self, frames: List[dict],
+                    where: str) -> Optional[np.ndarray]:
+        """Concatenate the IMU of frame intervals into (L, 7) or None; a
+        window with NaN or inf (a damaged info file) is an error about
+        ``where``."""
         parts = []
         for frame in frames:
             imu = frame['imu']
@@ -144,6 +152,11 @@ class KittiOdometryDataset(BaseDataset):
                 np.concatenate([imu['time'][:, None], imu['acc'], imu['gyro']],
                                axis=1))
         window = np.concatenate(parts).astype(np.float32)
+        if not np.all(np.isfinite(window)):
+            self.report.error(
+                'non_finite', where,
+                f'NaN or inf in the IMU of frames {frames[0]["frame_id"]}..'
+                f'{frames[-1]["frame_id"] + 1}')
         if self.imu_max_len is not None and len(window) > self.imu_max_len:
             self.report.count(
                 f'IMU windows resampled to imu_max_len={self.imu_max_len}')
@@ -162,68 +175,87 @@ class KittiOdometryDataset(BaseDataset):
             list[dict]: One dict per sample (see the class docstring).
         """
         data_list = []
-        img_root = self.data_prefix.get('img', '') or self.data_root
-        pts_root = self.data_prefix.get('pts', '') or self.data_root
-        use_imu = self.modality['use_imu']
-        k = self.frame_gap
         for seq in self.sequences:
-            info = self._load_info(seq)
-            meta = info['metainfo']
-            frames = info['data_list']
-            imu_meta = meta['imu']
-            if use_imu and not imu_meta['available']:
-                reason = imu_meta.get('missing_reason') or 'no IMU data'
-                if self.imu_missing == 'error':
-                    raise KittiFormatError(
-                        f'sequence {seq} has no IMU ({reason}); set '
-                        "imu_missing='zero' or 'drop' to use it anyway")
-                if self.imu_missing == 'drop':
-                    self.report.warn(seq, f'sequence dropped: {reason}')
-                    self.report.count('sequences dropped (no IMU)')
-                    continue
-                self.report.count('sequences without IMU (has_imu False)')
-            Tr = np.asarray(meta['calib']['Tr'], dtype=np.float64)
-            T_velo_imu = meta['calib']['T_velo_imu']
-            T_velo_imu = (None if T_velo_imu is None else np.asarray(
-                T_velo_imu, dtype=np.float64))
-            poses = np.asarray([f['pose'] for f in frames], dtype=np.float64)
-            for t in range(0, len(frames) - k, self.frame_stride):
-                a, b = frames[t], frames[t + k]
-                paths = [(osp.join(img_root, f['img_path']),
-                          osp.join(pts_root, f['lidar_path'])) for f in (a, b)]
-                if self.check_files:
-                    for img_path, lidar_path in paths:
-                        self._check_frame(img_path, lidar_path)
-                imu = self._imu_window(frames[t:t + k]) if use_imu else None
-                if use_imu and imu is None and imu_meta['available']:
-                    if self.imu_missing == 'error':
-                        raise KittiFormatError(
-                            f'sequence {seq}: no IMU between frames {t} and '
-                            f'{t + k}; set imu_missing to zero or drop')
-                    if self.imu_missing == 'drop':
-                        self.report.count('samples dropped (no IMU window)')
-                        continue
-                    self.report.count('samples without IMU window')
-                data_list.append(
-                    dict(
-                        seq=seq,
-                        frame_ids=(a['frame_id'], b['frame_id']),
-                        times=(a['timestamp'], b['timestamp']),
-                        img_paths=[p[0] for p in paths],
-                        lidar_paths=[p[1] for p in paths],
-                        gt_pose=relative_pose(poses[t], poses[t + k]),
-                        imu=(imu if imu is not None else np.zeros(
-                            (0, 7), dtype=np.float32)),
-                        has_imu=imu is not None,
-                        imu_frame=imu_meta['frame'],
-                        Tr=Tr,
-                        T_velo_imu=T_velo_imu,
-                        modality=dict(self.modality)))
+            data_list.extend(self._sequence_samples(seq))
         self.report.raise_if_errors()
         if self.report.counts or self.report.warnings:
             self.report.log()
         print_log(
             f'{self.__class__.__name__}: {len(data_list)} samples (frame '
-            f'gap {k}) from sequences {",".join(self.sequences)}',
+            f'gap {self.frame_gap}) from sequences {",".join(self.sequences)}',
             logger='current')
         return data_list
+
+    def _sequence_samples(self, seq: str) -> List[dict]:
+        """The samples of one sequence (problems go to :attr:`report`)."""
+        info, info_path = self._load_info(seq)
+        meta, frames = info['metainfo'], info['data_list']
+        use_imu = self.modality['use_imu']
+        imu_meta = meta['imu']
+        if use_imu and not imu_meta['available']:
+            reason = imu_meta.get('missing_reason') or 'no IMU data'
+            if self.imu_missing == 'error':
+                raise kitti_error(
+                    'missing_imu', info_path,
+                    f'sequence {seq} has no IMU ({reason}); set '
+                    "imu_missing='zero' or 'drop' to use it anyway")
+            if self.imu_missing == 'drop':
+                self.report.warn('missing_imu', info_path,
+                                 f'sequence {seq} dropped: {reason}')
+                self.report.count('sequences dropped (no IMU)')
+                return []
+            self.report.count('sequences without IMU (has_imu False)')
+        poses = np.asarray([f['pose'] for f in frames], dtype=np.float64)
+        if not np.all(np.isfinite(poses)):
+            self.report.error('non_finite', info_path,
+                              f'NaN or inf in the poses of sequence {seq}')
+        common = dict(
+            seq=seq,
+            imu_frame=imu_meta['frame'],
+            Tr=np.asarray(meta['calib']['Tr'], dtype=np.float64),
+            T_velo_imu=(None
+                        if meta['calib']['T_velo_imu'] is None else np.asarray(
+                            meta['calib']['T_velo_imu'], dtype=np.float64)),
+            modality=dict(self.modality))
+        samples = []
+        k = self.frame_gap
+        for t in range(0, len(frames) - k, self.frame_stride):
+            imu = self._imu_window(frames[t:t +
+                                          k], info_path) if use_imu else None
+            if use_imu and imu is None and imu_meta['available']:
+                if self.imu_missing == 'error':
+                    raise kitti_error(
+                        'missing_imu', info_path,
+                        f'sequence {seq}: no IMU between frames {t} and '
+                        f'{t + k}; set imu_missing to zero or drop')
+                if self.imu_missing == 'drop':
+                    self.report.count('samples dropped (no IMU window)')
+                    continue
+                self.report.count('samples without IMU window')
+            samples.append(
+                self._sample(frames[t], frames[t + k], poses[t], poses[t + k],
+                             imu, common))
+        return samples
+
+    def _sample(self, a: dict, b: dict, pose_a: np.ndarray, pose_b: np.ndarray,
+                imu: Optional[np.ndarray], common: dict) -> dict:
+        """The data info of the frame pair ``(a, b)``."""
+        img_root = self.data_prefix.get('img', '') or self.data_root
+        pts_root = self.data_prefix.get('pts', '') or self.data_root
+        paths = [(osp.join(img_root,
+                           f['img_path']), osp.join(pts_root, f['lidar_path']))
+                 for f in (a, b)]
+        if self.check_files:
+            for img_path, lidar_path in paths:
+                self._check_frame(img_path, lidar_path)
+        return dict(
+            common,
+            frame_ids=(a['frame_id'], b['frame_id']),
+            times=(a['timestamp'], b['timestamp']),
+            img_paths=[p[0] for p in paths],
+            lidar_paths=[p[1] for p in paths],
+            gt_pose=relative_pose(pose_a, pose_b),
+            imu=(imu if imu is not None else np.zeros(
+                (0, 7), dtype=np.float32)),
+            has_imu=imu is not None,
+            modality=dict(self.modality))

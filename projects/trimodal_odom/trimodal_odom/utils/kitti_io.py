@@ -4,20 +4,38 @@ Every reader raises :class:`KittiFormatError` naming the file and the line
 of the first problem, never a bare numpy error.
 """
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
+from mmfusion.datasets import DataError, DataProblem, DataReport
 
-class KittiFormatError(ValueError):
-    """A KITTI file is missing or malformed; the message names it."""
+
+class KittiFormatError(DataError):
+    """KITTI files are missing or malformed; the message names them (see
+    :class:`mmfusion.datasets.DataError`)."""
+
+    dataset = 'KITTI odometry'
+
+
+def kitti_error(kind: str,
+                file: str,
+                message: str,
+                line: Optional[int] = None) -> KittiFormatError:
+    """The :class:`KittiFormatError` of one problem (to be raised)."""
+    return KittiFormatError(DataProblem(kind, file, message, line))
+
+
+def kitti_report() -> DataReport:
+    """An empty report whose errors raise :class:`KittiFormatError`."""
+    return DataReport(KittiFormatError)
 
 
 def read_lines(path: str) -> List[str]:
     """Lines of a text file; a missing file is a :class:`KittiFormatError`.
     """
     if not osp.isfile(path):
-        raise KittiFormatError(f'{path}: file not found')
+        raise kitti_error('missing_file', path, 'file not found')
     with open(path) as f:
         return f.read().splitlines()
 
@@ -34,8 +52,8 @@ def parse_floats(path: str, lineno: int, text: str, line: str) -> np.ndarray:
     try:
         return np.array([float(v) for v in text.split()])
     except ValueError:
-        raise KittiFormatError(
-            f'{path}:{lineno}: not a number in {line!r}') from None
+        raise kitti_error('malformed_line', path, f'not a number in {line!r}',
+                          lineno) from None
 
 
 def load_poses(path: str) -> np.ndarray:
@@ -53,16 +71,16 @@ def load_poses(path: str) -> np.ndarray:
             continue
         fields = line.split()
         if len(fields) != 12:
-            raise KittiFormatError(
-                f'{path}:{lineno}: expected 12 values, got {len(fields)}')
+            raise kitti_error('malformed_line', path,
+                              f'expected 12 values, got {len(fields)}', lineno)
         values = parse_floats(path, lineno, line, line)
         if not np.all(np.isfinite(values)):
-            raise KittiFormatError(f'{path}:{lineno}: NaN or inf in pose')
+            raise kitti_error('non_finite', path, 'NaN or inf in pose', lineno)
         T = np.eye(4)
         T[:3, :4] = values.reshape(3, 4)
         poses.append(T)
     if not poses:
-        raise KittiFormatError(f'{path}: no poses')
+        raise kitti_error('empty_file', path, 'no poses')
     return np.stack(poses)
 
 
@@ -87,17 +105,17 @@ def load_times(path: str) -> np.ndarray:
         try:
             t = float(line)
         except ValueError:
-            raise KittiFormatError(
-                f'{path}:{lineno}: not a number: {line!r}') from None
+            raise kitti_error('malformed_line', path,
+                              f'not a number: {line!r}', lineno) from None
         if not np.isfinite(t):
-            raise KittiFormatError(f'{path}:{lineno}: NaN or inf time')
+            raise kitti_error('non_finite', path, 'NaN or inf time', lineno)
         if times and t <= times[-1]:
-            raise KittiFormatError(
-                f'{path}:{lineno}: time {t} does not increase (previous '
-                f'{times[-1]})')
+            raise kitti_error(
+                'time_not_increasing', path,
+                f'time {t} does not increase (previous {times[-1]})', lineno)
         times.append(t)
     if not times:
-        raise KittiFormatError(f'{path}: no times')
+        raise kitti_error('empty_file', path, 'no times')
     return np.asarray(times)
 
 
@@ -114,16 +132,18 @@ def load_calib(path: str) -> Dict[str, np.ndarray]:
             continue
         key, sep, rest = line.partition(':')
         if not sep:
-            raise KittiFormatError(f'{path}:{lineno}: expected "KEY: values"')
+            raise kitti_error('malformed_line', path, 'expected "KEY: values"',
+                              lineno)
         values = parse_floats(path, lineno, rest, line)
         if values.size != 12:
-            raise KittiFormatError(
-                f'{path}:{lineno}: {key.strip()} needs 12 values, got '
-                f'{values.size}')
+            raise kitti_error(
+                'malformed_line', path,
+                f'{key.strip()} needs 12 values, got {values.size}', lineno)
         calib[key.strip()] = values.reshape(3, 4)
     for key in ('P0', 'P1', 'P2', 'P3', 'Tr'):
         if key not in calib:
-            raise KittiFormatError(f'{path}: calibration {key} missing')
+            raise kitti_error('missing_calibration', path,
+                              f'calibration {key} missing')
     Tr = np.eye(4)
     Tr[:3, :4] = calib['Tr']
     calib['Tr'] = Tr
@@ -137,15 +157,17 @@ def load_velodyne(path: str) -> np.ndarray:
         np.ndarray: Points of shape (N, 4), float32.
     """
     if not osp.isfile(path):
-        raise KittiFormatError(f'{path}: file not found')
+        raise kitti_error('missing_file', path, 'file not found')
     size = osp.getsize(path)
     if size == 0:
-        raise KittiFormatError(f'{path}: file is empty (0 bytes, no points)')
+        raise kitti_error('empty_file', path,
+                          'file is empty (0 bytes, no points)')
     if size % 16:
-        raise KittiFormatError(
-            f'{path}: {size} bytes is not a multiple of 16 (float32 x4)')
+        raise kitti_error(
+            'bad_file_size', path,
+            f'{size} bytes is not a multiple of 16 (float32 x4)')
     points = np.fromfile(path, dtype=np.float32).reshape(-1, 4)
     if not np.all(np.isfinite(points)):
         bad = int((~np.isfinite(points)).any(axis=1).sum())
-        raise KittiFormatError(f'{path}: {bad} points with NaN or inf')
+        raise kitti_error('non_finite', path, f'{bad} points with NaN or inf')
     return points

@@ -13,8 +13,7 @@ Conventions used across the odometry project:
 Every function accepts a single transform or a batch ``(..., 4, 4)``.
 """
 import numpy as np
-
-_EPS = 1e-8
+from scipy.spatial.transform import Rotation
 
 
 def se3_inverse(T: np.ndarray) -> np.ndarray:
@@ -87,7 +86,8 @@ def skew(w: np.ndarray) -> np.ndarray:
 
 
 def so3_exp(w: np.ndarray) -> np.ndarray:
-    """Rotation matrices from axis-angle vectors (Rodrigues).
+    """Rotation matrices from axis-angle vectors
+    (:meth:`scipy.spatial.transform.Rotation.from_rotvec`).
 
     Args:
         w (np.ndarray): Axis-angle vectors of shape (..., 3).
@@ -96,19 +96,15 @@ def so3_exp(w: np.ndarray) -> np.ndarray:
         np.ndarray: Rotation matrices of shape (..., 3, 3).
     """
     w = np.asarray(w, dtype=np.float64)
-    theta = np.linalg.norm(w, axis=-1)[..., None, None]
-    K = skew(w)
-    small = theta < 1e-6
-    theta_safe = np.where(small, 1.0, theta)
-    A = np.where(small, 1.0 - theta**2 / 6.0, np.sin(theta) / theta_safe)
-    B = np.where(small, 0.5 - theta**2 / 24.0,
-                 (1.0 - np.cos(theta)) / theta_safe**2)
-    eye = np.broadcast_to(np.eye(3), K.shape)
-    return eye + A * K + B * (K @ K)
+    R = Rotation.from_rotvec(w.reshape(-1, 3)).as_matrix()
+    return R.reshape(w.shape[:-1] + (3, 3))
 
 
 def so3_log(R: np.ndarray) -> np.ndarray:
-    """Axis-angle vectors of rotation matrices (inverse of :func:`so3_exp`).
+    """Axis-angle vectors of rotation matrices, the inverse of
+    :func:`so3_exp` (:meth:`scipy.spatial.transform.Rotation.as_rotvec`;
+    a matrix that is not exactly orthonormal is taken as the nearest
+    rotation).
 
     Args:
         R (np.ndarray): Rotation matrices of shape (..., 3, 3).
@@ -118,31 +114,8 @@ def so3_log(R: np.ndarray) -> np.ndarray:
         ``[0, pi]``.
     """
     R = np.asarray(R, dtype=np.float64)
-    v = np.stack([
-        R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
-        R[..., 1, 0] - R[..., 0, 1]
-    ],
-                 axis=-1)
-    sin = np.linalg.norm(v, axis=-1) / 2.0
-    cos = (np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0
-    theta = np.arctan2(sin, cos)  # well conditioned over [0, pi]
-    small = theta < 1e-6
-    scale = np.where(small, 0.5 + theta**2 / 12.0,
-                     theta / (2.0 * np.where(small, 1.0, sin)))
-    w = v * scale[..., None]
-    # Near pi the antisymmetric part vanishes: take the axis from R + I.
-    near_pi = theta > np.pi - 1e-6
-    if np.any(near_pi):
-        Rn = R[near_pi]
-        B = (Rn + np.eye(3)) / 2.0
-        idx = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
-        axis = B[np.arange(len(Rn)), :, idx]
-        axis /= np.linalg.norm(axis, axis=-1, keepdims=True) + _EPS
-        # sign from the (small) antisymmetric part keeps continuity
-        sign = np.sign(np.sum(axis * v[near_pi], axis=-1, keepdims=True))
-        sign[sign == 0] = 1.0
-        w[near_pi] = axis * sign * theta[near_pi][..., None]
-    return w
+    w = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_rotvec()
+    return w.reshape(R.shape[:-2] + (3, ))
 
 
 def rotation_angle(R: np.ndarray) -> np.ndarray:

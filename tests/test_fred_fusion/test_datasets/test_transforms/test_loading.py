@@ -1,5 +1,6 @@
-"""LoadFREDImages(scale_to): frames at the size training needs."""
+"""LoadFREDImages: decoded frames, at the size training needs."""
 import os.path as osp
+import re
 import shutil
 
 import cv2
@@ -93,3 +94,33 @@ def test_bad_order_and_sizes_raise(real_pair):
         load(dict(real_pair, height=700), scale_to=(640, 640))
     with pytest.raises(ValueError, match=r'scale_to must be \(width'):
         LoadFREDImages(scale_to=(640, ))
+
+
+def test_frames_are_decoded_and_finite(fred_data):
+    # the detector and its data preprocessor do not check the values of
+    # their inputs (a NaN check there is a device synchronisation every
+    # step): the loader gives decoded frames or refuses the file
+    real = osp.join(fred_data, 'real_samples')
+    results = LoadFREDImages(
+        modality='dual', to_float32=True)(
+            dict(
+                img_path=osp.join(real, 'night_rgb.jpg'),
+                event_path=osp.join(real, 'night_ev.png')))
+    for key in ('img', 'event_img'):
+        img = results[key]
+        assert img.dtype == np.float32 and img.shape == (720, 1280, 3)
+        assert np.isfinite(img).all()
+        assert 0 <= img.min() and img.max() <= 255
+
+
+def test_undecodable_frame_is_refused_naming_it(fred_data, tmp_path):
+    bad = str(tmp_path / 'Video_1_0.png')
+    # an end marker but no image before it
+    with open(bad, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + b'\x00' * 64 + b'IEND\xaeB`\x82')
+    rgb = osp.join(fred_data, 'real_samples', 'night_rgb.jpg')
+    with pytest.raises(
+            FREDDataError,
+            match=rf'{re.escape(bad)}: cannot decode the image .* '
+            r'\[unreadable_frame\]'):
+        LoadFREDImages(modality='dual')(dict(img_path=rgb, event_path=bad))

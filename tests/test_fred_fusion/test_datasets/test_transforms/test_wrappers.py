@@ -9,7 +9,7 @@ from mmdet.registry import DATASETS, TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.config import Config
 
-from projects.fred_fusion.fred_fusion.datasets import convert_split
+from projects.fred_fusion.fred_fusion.converters import convert_split
 from projects.fred_fusion.fred_fusion.datasets.transforms.copying import \
     copy_results
 

@@ -11,7 +11,7 @@ from mmdet.registry import TRANSFORMS
 
 from ..event_cache import EventCacheReader
 from ..fred_data_error import DataProblem, FREDDataError
-from ..image_probe import has_end_marker
+from ..image_end_marker import has_end_marker
 
 MODALITIES = ('rgb', 'event', 'dual')
 Size = Tuple[int, int]

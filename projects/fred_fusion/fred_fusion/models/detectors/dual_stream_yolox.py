@@ -123,23 +123,7 @@ class DualStreamYOLOX(SingleStageDetector):
                 for m in self.modalities
             })
 
-        fusion_neck = copy.deepcopy(fusion_neck)
-        if len(self.modalities) > 1:
-            fusion_neck.setdefault('num_streams', len(self.modalities))
-            self.fusion_neck = MODELS.build(fusion_neck)
-            neck_in_channels = list(self.fusion_neck.out_channels)
-        else:
-            self.fusion_neck = None
-            neck_in_channels = list(fusion_neck['in_channels'])
-        neck = copy.deepcopy(neck)
-        given = neck.get('in_channels')
-        if given is not None and list(given) != neck_in_channels:
-            raise ValueError(
-                f'neck in_channels {list(given)} do not match the fused '
-                f'features {neck_in_channels}; leave them unset, they are '
-                'taken from the fusion neck')
-        neck['in_channels'] = neck_in_channels
-        self.neck = MODELS.build(neck)
+        self._build_necks(fusion_neck, neck)
 
         bbox_head = copy.deepcopy(bbox_head)
         bbox_head.update(train_cfg=train_cfg)
@@ -166,6 +150,27 @@ class DualStreamYOLOX(SingleStageDetector):
             kwargs.setdefault('num_input_sizes',
                               count_input_sizes(self.data_preprocessor))
             self.train_compiler = TrainingCompiler(**kwargs)
+
+    def _build_necks(self, fusion_neck: ConfigType, neck: ConfigType) -> None:
+        """The fusion neck (several modalities only) and the neck, whose
+        ``in_channels`` are the fused features'."""
+        fusion_neck = copy.deepcopy(fusion_neck)
+        if len(self.modalities) > 1:
+            fusion_neck.setdefault('num_streams', len(self.modalities))
+            self.fusion_neck = MODELS.build(fusion_neck)
+            neck_in_channels = list(self.fusion_neck.out_channels)
+        else:
+            self.fusion_neck = None
+            neck_in_channels = list(fusion_neck['in_channels'])
+        neck = copy.deepcopy(neck)
+        given = neck.get('in_channels')
+        if given is not None and list(given) != neck_in_channels:
+            raise ValueError(
+                f'neck in_channels {list(given)} do not match the fused '
+                f'features {neck_in_channels}; leave them unset, they are '
+                'taken from the fusion neck')
+        neck['in_channels'] = neck_in_channels
+        self.neck = MODELS.build(neck)
 
     @property
     def with_fusion(self) -> bool:
@@ -404,5 +409,3 @@ class DualStreamYOLOX(SingleStageDetector):
                     f'{m!r} input {tuple(x.shape)} does not match '
                     f'{self.modalities[0]!r} input {tuple(ref)} in batch '
                     'size or spatial size')
-            if not torch.jit.is_tracing() and not torch.isfinite(x).all():
-                raise ValueError(f'{m!r} input has NaN or inf values')

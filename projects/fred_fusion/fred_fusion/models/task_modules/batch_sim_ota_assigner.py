@@ -69,15 +69,26 @@ class BatchSimOTAAssigner:
               ground truth (0 where ``fg_mask`` is False), shape (B, A).
         """
         B, A = decoded_bboxes.shape[:2]
-        G = gt_bboxes.size(1)
-        if G == 0:
+        if gt_bboxes.size(1) == 0:
             zeros = decoded_bboxes.new_zeros((B, A))
             return zeros.bool(), zeros.long(), zeros
-        decoded_bboxes = decoded_bboxes.float()
-        gt_bboxes = gt_bboxes.float()
-        scores = scores.float()
+        cost, ious = self._cost(priors.float(), decoded_bboxes.float(),
+                                scores.float(), gt_bboxes.float(), gt_labels,
+                                gt_valid)
+        matching = self._match(cost, ious, gt_valid)
+        fg_mask = matching.any(dim=2)
+        matched_gt = matching.int().argmax(dim=2) * fg_mask
+        matched_iou = torch.gather(ious, 2, matched_gt[:, :, None])[..., 0]
+        matched_iou = matched_iou * fg_mask
+        return fg_mask, matched_gt, matched_iou
 
-        in_boxes, in_centers = self._center_prior(priors.float(), gt_bboxes)
+    def _cost(self, priors: Tensor, decoded_bboxes: Tensor, scores: Tensor,
+              gt_bboxes: Tensor, gt_labels: Tensor,
+              gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """SimOTA cost (B, A, G) of every prior for every ground truth, inf
+        where they can never match, and the IoUs (B, A, G)."""
+        A = decoded_bboxes.size(1)
+        in_boxes, in_centers = self._center_prior(priors, gt_bboxes)
         in_boxes &= gt_valid[:, None, :]
         in_centers &= gt_valid[:, None, :]
         # priors that lie in any box or any centre region of their image
@@ -105,7 +116,12 @@ class BatchSimOTAAssigner:
         # truths, can never be matched
         cost = cost.masked_fill(~valid[:, :, None], float('inf'))
         cost = cost.masked_fill(~gt_valid[:, None, :], float('inf'))
+        return cost, ious
 
+    def _match(self, cost: Tensor, ious: Tensor, gt_valid: Tensor) -> Tensor:
+        """Bool matching (B, A, G): the dynamic-k cheapest priors of each
+        ground truth, a prior matched twice keeping its cheapest."""
+        B, A, G = cost.shape
         # dynamic k from the top candidate IoUs of each ground truth
         topk = min(self.candidate_topk, A)
         topk_ious = ious.topk(topk, dim=1).values  # (B, topk, G)
@@ -125,13 +141,7 @@ class BatchSimOTAAssigner:
         cheapest = cost.argmin(dim=2)  # (B, A)
         resolved = torch.zeros_like(matching).scatter_(2, cheapest[:, :, None],
                                                        True)
-        matching = torch.where(multiple[:, :, None], resolved, matching)
-
-        fg_mask = matching.any(dim=2)
-        matched_gt = matching.int().argmax(dim=2) * fg_mask
-        matched_iou = torch.gather(ious, 2, matched_gt[:, :, None])[..., 0]
-        matched_iou = matched_iou * fg_mask
-        return fg_mask, matched_gt, matched_iou
+        return torch.where(multiple[:, :, None], resolved, matching)
 
     def _center_prior(self, priors: Tensor,
                       gt_bboxes: Tensor) -> Tuple[Tensor, Tensor]:

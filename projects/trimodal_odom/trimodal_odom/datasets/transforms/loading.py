@@ -7,14 +7,14 @@ from mmcv.transforms import BaseTransform
 from mmdet3d.datasets.transforms import LoadPointsFromFile
 from mmdet3d.registry import TRANSFORMS
 
-from ...utils.kitti_io import KittiFormatError
+from ...utils.kitti_io import kitti_error
 
 
 def _get_bytes(path: str, backend_args: Optional[dict], what: str) -> bytes:
     try:
         return fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
-        raise KittiFormatError(f'{path}: {what} not found') from None
+        raise kitti_error('missing_file', path, f'{what} not found') from None
 
 
 @TRANSFORMS.register_module()
@@ -61,17 +61,20 @@ class LoadOdomImages(BaseTransform):
                     flag=self.color_type,
                     backend=self.imdecode_backend)
             except Exception as e:  # decoders raise various types
-                raise KittiFormatError(
-                    f'{path}: cannot decode image ({e})') from None
+                raise kitti_error('unreadable_image', path,
+                                  f'cannot decode image ({e})') from None
             if img is None:
-                raise KittiFormatError(
-                    f'{path}: cannot decode image (corrupt or not an image)')
+                raise kitti_error(
+                    'unreadable_image', path,
+                    'cannot decode image (corrupt or not an '
+                    'image)')
             imgs.append(img)
         ori_shape = imgs[0].shape[:2]
         if self.scale is None and imgs[1].shape[:2] != ori_shape:
-            raise KittiFormatError(
-                f'{results["img_paths"][1]}: image size {imgs[1].shape[:2]} '
-                f'differs from {ori_shape} of {results["img_paths"][0]}')
+            raise kitti_error(
+                'size_mismatch', results['img_paths'][1],
+                f'image size {imgs[1].shape[:2]} differs from {ori_shape} of '
+                f'{results["img_paths"][0]}')
         if self.scale is not None:
             imgs = [mmcv.imresize(img, self.scale) for img in imgs]
         h, w = imgs[0].shape[:2]
@@ -125,18 +128,19 @@ class LoadOdomPoints(LoadPointsFromFile):
         pts_bytes = _get_bytes(pts_filename, self.backend_args, 'point cloud')
         record = 4 * self.load_dim
         if not pts_bytes:
-            raise KittiFormatError(
-                f'{pts_filename}: file is empty (0 bytes, no points)')
+            raise kitti_error('empty_file', pts_filename,
+                              'file is empty (0 bytes, no points)')
         if len(pts_bytes) % record:
-            raise KittiFormatError(
-                f'{pts_filename}: {len(pts_bytes)} bytes is not a multiple '
-                f'of {record} (float32 x {self.load_dim})')
+            raise kitti_error(
+                'bad_file_size', pts_filename,
+                f'{len(pts_bytes)} bytes is not a multiple of {record} '
+                f'(float32 x {self.load_dim})')
         points = np.frombuffer(pts_bytes, dtype=np.float32)
         if not np.all(np.isfinite(points)):
             bad = int((~np.isfinite(points.reshape(-1, self.load_dim))).any(
                 axis=1).sum())
-            raise KittiFormatError(
-                f'{pts_filename}: {bad} points with NaN or inf')
+            raise kitti_error('non_finite', pts_filename,
+                              f'{bad} points with NaN or inf')
         return points.copy()
 
     def transform(self, results: dict) -> dict:

@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
-from ...utils.kitti_io import KittiFormatError
+from ...utils.kitti_io import kitti_error
 
 
 @TRANSFORMS.register_module()
@@ -37,26 +37,28 @@ class NormalizeOdomIMU(BaseTransform):
                 with open(stats_file) as f:
                     stats = json.load(f)
             except FileNotFoundError:
-                raise KittiFormatError(
-                    f'{stats_file}: IMU statistics not found; run '
-                    'tools/dataset_converters/kitti_odom_converter.py'
+                raise kitti_error(
+                    'missing_file', stats_file, 'IMU statistics not found; '
+                    'run tools/dataset_converters/kitti_odom_converter.py'
                 ) from None
             except json.JSONDecodeError as e:
-                raise KittiFormatError(
-                    f'{stats_file}:{e.lineno}: invalid JSON ({e.msg})'
-                ) from None
+                raise kitti_error('malformed_file', stats_file,
+                                  f'invalid JSON ({e.msg})',
+                                  e.lineno) from None
             mean, std = stats.get('mean'), stats.get('std')
             self.frame = stats.get('frame')
         if mean is None or std is None:
-            raise KittiFormatError(f'{where}: mean and std are required')
+            raise kitti_error('bad_imu_stats', where,
+                              'mean and std are required')
         self.mean = np.asarray(mean, dtype=np.float32)
         self.std = np.asarray(std, dtype=np.float32)
         if (self.mean.shape != (6, ) or self.std.shape != (6, )
                 or not np.all(np.isfinite(self.mean))
                 or not np.all(self.std > 0)):
-            raise KittiFormatError(
-                f'{where}: mean / std must be 6 finite values with std > 0, '
-                f'got {mean} / {std}')
+            raise kitti_error(
+                'bad_imu_stats', where,
+                f'mean / std must be 6 finite values with std > 0, got {mean} '
+                f'/ {std}')
 
     def transform(self, results: dict) -> dict:
         imu = results['imu']

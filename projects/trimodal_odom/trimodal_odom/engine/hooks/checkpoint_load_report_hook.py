@@ -7,7 +7,8 @@ from typing import Dict, List, Sequence, Tuple
 from mmdet3d.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+
+from mmfusion.engine.model_utils import unwrap_model
 
 
 def compare_state_dicts(model_state: dict,
@@ -78,8 +79,7 @@ class CheckpointLoadReportHook(Hook):
             for pattern, repl in self.revise_keys:
                 key = re.sub(pattern, repl, key)
             revised[key] = value
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         model_state = {
             k: v
             for k, v in model.state_dict().items()

@@ -5,6 +5,9 @@ import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
 
+#: The modalities in the order of ``modality_mask``.
+MODALITIES = ('visual', 'point', 'imu')
+
 
 @MODELS.register_module()
 class OdometryDataPreprocessor(BaseDataPreprocessor):
@@ -36,6 +39,13 @@ class OdometryDataPreprocessor(BaseDataPreprocessor):
       window (``L >= 1``).  A modality turned off in the config is absent
       from ``inputs``; a sample without it (``modality_mask`` False) has
       zeros there (images too, after normalisation).
+
+    Every sample is checked on the host, before the batch goes to the
+    device (no per-step device synchronisation): a sample marked with LiDAR
+    must have points in both scans, one marked with IMU an IMU sample, and,
+    for the model's modalities (:meth:`expect_modalities`), every sample
+    must have one of them and all the required ones. An error names the
+    sample's sequence and frames.
 
     Args:
         mean (Sequence[float], optional): Image mean per channel (after
@@ -71,6 +81,46 @@ class OdometryDataPreprocessor(BaseDataPreprocessor):
         self.bgr_to_rgb = bgr_to_rgb
         self.pad_size_divisor = pad_size_divisor
         self.pad_value = pad_value
+        self.modalities: Sequence[str] = ()
+        self.required_modalities: Sequence[str] = ()
+
+    def expect_modalities(self,
+                          modalities: Sequence[str],
+                          required: Sequence[str] = ()) -> None:
+        """Check every batch against the modalities of the model.
+
+        Args:
+            modalities (Sequence[str]): The model's modalities among
+                ``'visual'``, ``'point'``, ``'imu'``; a sample needs one.
+            required (Sequence[str]): Those every sample needs.
+        """
+        self.modalities = tuple(modalities)
+        self.required_modalities = tuple(required)
+
+    def _check_samples(self, samples: List[dict],
+                       data_samples: Optional[list]) -> None:
+        """Refuse a batch whose sample masks contradict their data or the
+        model (all on the host)."""
+        for i, s in enumerate(samples):
+            meta = data_samples[i].metainfo if data_samples else {}
+            where = (f'sample {i} (sequence {meta.get("seq")} frames '
+                     f'{meta.get("frame_ids")})')
+            present = dict(zip(MODALITIES, s['modality_mask'].tolist()))
+            if present['point'] and 'points_mask' in s and not all(
+                    bool(m.any()) for m in s['points_mask']):
+                raise ValueError(f'{where} is marked with LiDAR but has an '
+                                 'empty scan')
+            if present['imu'] and 'imu' in s and len(s['imu']) == 0:
+                raise ValueError(f'{where} is marked with IMU but has no '
+                                 'IMU sample')
+            if self.modalities and not any(present[m]
+                                           for m in self.modalities):
+                raise ValueError(f'{where} has none of the modalities '
+                                 f'{self.modalities}')
+            for m in self.required_modalities:
+                if not present[m]:
+                    raise ValueError(f'modality {m!r} is required but absent '
+                                     f'in {where}')
 
     def _batch_imgs(self, imgs: List[torch.Tensor],
                     valid: torch.Tensor) -> torch.Tensor:
@@ -124,7 +174,7 @@ class OdometryDataPreprocessor(BaseDataPreprocessor):
         return imu, mask
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Normalise, pad and batch the inputs of ``odom_collate``.
+        """Check, normalise, pad and batch the inputs of ``odom_collate``.
 
         Args:
             data (dict): ``inputs`` (list of N dicts) and ``data_samples``.
@@ -134,7 +184,6 @@ class OdometryDataPreprocessor(BaseDataPreprocessor):
             dict: ``inputs`` (dict of batched tensors, see the class
             docstring) and ``data_samples``.
         """
-        data = self.cast_data(data)
         samples = data['inputs']
         if not isinstance(samples, (list, tuple)):
             raise TypeError('OdometryDataPreprocessor expects the inputs of '
@@ -146,6 +195,9 @@ class OdometryDataPreprocessor(BaseDataPreprocessor):
             if set(s) != keys:
                 raise ValueError(f'sample {i} has inputs {sorted(s)}, sample '
                                  f'0 has {sorted(keys)}')
+        self._check_samples(samples, data.get('data_samples'))
+        data = self.cast_data(data)
+        samples = data['inputs']
         modality = torch.stack([s['modality_mask'] for s in samples])
         inputs = dict(modality_mask=modality)
         if 'imgs' in keys:

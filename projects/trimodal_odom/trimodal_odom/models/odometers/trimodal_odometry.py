@@ -1,5 +1,5 @@
 """Camera + LiDAR + IMU odometry network."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -9,9 +9,11 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import Tensor
 
-MODALITIES = ('visual', 'point', 'imu')
+from ..data_preprocessors import OdometryDataPreprocessor
+from ..data_preprocessors.odometry_data_preprocessor import MODALITIES
+
 # Column of each modality in ``inputs['modality_mask']``.
-MODALITY_INDEX = dict(visual=0, point=1, imu=2)
+MODALITY_INDEX = {m: i for i, m in enumerate(MODALITIES)}
 INPUT_KEYS = dict(
     visual=('imgs', None),
     point=('points', 'points_mask'),
@@ -36,9 +38,9 @@ class TrimodalOdometry(BaseModel):
         pose_head (dict): Config of the pose head; ``in_channels`` is filled
             in from the fusion.
         required_modalities (Sequence[str]): Modalities every sample must
-            have; a sample without one raises an error. Others may be
-            absent per sample (``modality_mask`` False), e.g. IMU for
-            KITTI sequence 03. Defaults to ().
+            have; the data preprocessor refuses a batch with a sample
+            without one. Others may be absent per sample (``modality_mask``
+            False), e.g. IMU for KITTI sequence 03. Defaults to ().
         data_preprocessor (dict, optional): Config of the data
             preprocessor. Defaults to None.
         init_cfg (dict or list[dict], optional): Initialisation config.
@@ -79,10 +81,17 @@ class TrimodalOdometry(BaseModel):
         self.fusion = MODELS.build(fusion)
         self.pose_head = MODELS.build(
             dict(pose_head, in_channels=self.fusion.out_channels))
+        if isinstance(self.data_preprocessor, OdometryDataPreprocessor):
+            # the samples of every batch are checked against them there,
+            # on the host, before the inputs go to the device
+            self.data_preprocessor.expect_modalities(self.modalities,
+                                                     self.required_modalities)
 
-    def _check_inputs(self, inputs: dict) -> Tuple[int, Tensor]:
-        """Validate the inputs; return the batch size and the (N, M) mask
-        of the configured modalities."""
+    def _check_inputs(self, inputs: dict) -> Tensor:
+        """Check the keys and shapes of the inputs (no value is read: the
+        data are checked where they are loaded and batched, see
+        :class:`OdometryDataPreprocessor`); return the (N, M) mask of the
+        configured modalities."""
         for m in self.modalities:
             for key in INPUT_KEYS[m]:
                 if key is not None and key not in inputs:
@@ -91,31 +100,22 @@ class TrimodalOdometry(BaseModel):
         first = inputs[INPUT_KEYS[self.modalities[0]][0]]
         n = first.shape[0]
         expected = dict(imgs=5, points=4, points_mask=3, imu=3, imu_mask=2)
-        for m in self.modalities:
-            for key in INPUT_KEYS[m]:
-                if key is None:
-                    continue
-                x = inputs[key]
-                if x.dim() != expected[key] or x.shape[0] != n:
-                    raise ValueError(
-                        f'inputs[{key!r}] has shape {tuple(x.shape)}, '
-                        f'expected {expected[key]} dims and batch size {n}')
-                if x.is_floating_point() and not torch.isfinite(x).all():
-                    raise ValueError(f'inputs[{key!r}] contains NaN or inf')
+        for key in (k for m in self.modalities for k in INPUT_KEYS[m] if k):
+            x = inputs[key]
+            if x.dim() != expected[key] or x.shape[0] != n:
+                raise ValueError(
+                    f'inputs[{key!r}] has shape {tuple(x.shape)}, '
+                    f'expected {expected[key]} dims and batch size {n}')
         if 'visual' in self.modalities and inputs['imgs'].shape[1:3] != (2, 3):
             raise ValueError('inputs["imgs"] must be (N, 2, 3, H, W), got '
                              f'{tuple(inputs["imgs"].shape)}')
-        if 'point' in self.modalities and \
-                inputs['points_mask'].shape != inputs['points'].shape[:3]:
-            raise ValueError('points_mask shape '
-                             f'{tuple(inputs["points_mask"].shape)} does not '
-                             f'match points {tuple(inputs["points"].shape)}')
-        if 'imu' in self.modalities and \
-                inputs['imu_mask'].shape != inputs['imu'].shape[:2]:
-            raise ValueError(f'imu_mask shape '
-                             f'{tuple(inputs["imu_mask"].shape)} does not '
-                             f'match imu {tuple(inputs["imu"].shape)}')
-
+        for m, key, mask_key, dims in (('point', 'points', 'points_mask', 3),
+                                       ('imu', 'imu', 'imu_mask', 2)):
+            if m in self.modalities and \
+                    inputs[mask_key].shape != inputs[key].shape[:dims]:
+                raise ValueError(
+                    f'{mask_key} shape {tuple(inputs[mask_key].shape)} does '
+                    f'not match {key} {tuple(inputs[key].shape)}')
         full = inputs.get('modality_mask')
         if full is None:
             full = torch.ones(n, 3, dtype=torch.bool, device=first.device)
@@ -123,32 +123,7 @@ class TrimodalOdometry(BaseModel):
             raise ValueError('inputs["modality_mask"] must be (N, 3) '
                              '[camera, lidar, imu], got '
                              f'{tuple(full.shape)}')
-        full = full.bool()
-        mask = full[:, [MODALITY_INDEX[m] for m in self.modalities]]
-        for m in self.required_modalities:
-            absent = (~full[:, MODALITY_INDEX[m]]).nonzero().flatten()
-            if len(absent):
-                raise ValueError(f'modality {m!r} is required but absent in '
-                                 f'batch samples {absent.tolist()}')
-        if 'point' in self.modalities:
-            empty = (full[:, 1] & ~inputs['points_mask'].any(-1).all(-1))
-            if empty.any():
-                raise ValueError('samples '
-                                 f'{empty.nonzero().flatten().tolist()} '
-                                 'are marked with LiDAR but have an empty '
-                                 'scan')
-        if 'imu' in self.modalities:
-            empty = full[:, 2] & ~inputs['imu_mask'].any(-1)
-            if empty.any():
-                raise ValueError('samples '
-                                 f'{empty.nonzero().flatten().tolist()} '
-                                 'are marked with IMU but have no IMU '
-                                 'sample')
-        nothing = ~mask.any(1)
-        if nothing.any():
-            raise ValueError(f'samples {nothing.nonzero().flatten().tolist()}'
-                             f' have none of the modalities {self.modalities}')
-        return n, mask
+        return full.bool()[:, [MODALITY_INDEX[m] for m in self.modalities]]
 
     def extract_feat(self, inputs: dict) -> Tensor:
         """Encode every modality and fuse.
@@ -162,7 +137,7 @@ class TrimodalOdometry(BaseModel):
         Returns:
             Tensor: Fused features of shape (N, C).
         """
-        _, mask = self._check_inputs(inputs)
+        mask = self._check_inputs(inputs)
         feats = []
         for m in self.modalities:
             key, mask_key = INPUT_KEYS[m]

@@ -1,0 +1,9 @@
+# Demo, RGB stream alone: same model size, data and schedule as the dual
+# demo.
+_base_ = './yolox_w0125_dual-concat_1xb8-demo_fred-sample.py'
+
+modality = 'rgb'  # the datasets' (set below)
+model = _base_.single_modality.rgb.model
+train_dataloader = _base_.single_modality.rgb.train_dataloader
+val_dataloader = _base_.single_modality.rgb.val_dataloader
+test_dataloader = val_dataloader

@@ -1,0 +1,249 @@
+"""Odometry info files from a KITTI odometry + raw (OXTS) layout.
+
+Layout read::
+
+    ROOT/sequences/XX/{image_2/NNNNNN.png, velodyne/NNNNNN.bin,
+                       calib.txt, times.txt}
+    ROOT/poses/XX.txt
+    RAW/<date>/<date>_drive_<NNNN>_sync/oxts/{data/*.txt, timestamps.txt}
+    RAW/<date>/<date>_drive_<NNNN>_extract/oxts/{data/*.txt, timestamps.txt}
+    RAW/<date>/calib_imu_to_velo.txt, calib_velo_to_cam.txt
+
+Written: ``OUT/kitti_odom_infos_XX.pkl`` per sequence (the format of
+:mod:`..datasets.odom_info_file`, read by ``KittiOdometryDataset``) and
+``OUT/imu_stats.json``. The IMU frame, resampling and time alignment are
+described in :mod:`.imu_resampling`.
+"""
+import json
+import os
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import mmengine
+import numpy as np
+from mmengine.logging import print_log
+
+from mmfusion.datasets import DataReport
+from mmfusion.utils.fileio import atomic_open, atomic_write_text
+from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
+                                       parse_sequences)
+from ..utils.kitti_io import (KittiFormatError, kitti_error, kitti_report,
+                              load_calib, load_poses, load_times,
+                              load_velodyne)
+from .imu_resampling import imu_windows
+from .imu_statistics import compute_imu_stats
+from .kitti_integrity import check_frame_files
+
+
+def convert_sequence(root: str,
+                     seq: str,
+                     raw_root: Optional[str] = None,
+                     imu_source: str = 'extract',
+                     imu_frame: str = 'lidar',
+                     imu_rate: float = 100.0,
+                     align_tol: float = 0.05,
+                     max_gap: float = 0.1,
+                     report: Optional[DataReport] = None) -> Optional[dict]:
+    """Build the info dict of one sequence, recording problems in a report.
+
+    Args:
+        root (str): KITTI odometry root (holds ``sequences/`` and
+            ``poses/``).
+        seq (str): Two-digit sequence name.
+        raw_root (str, optional): KITTI raw root. Defaults to
+            ``ROOT/raw``.
+        imu_source (str): ``'extract'`` (~100 Hz, resampled) or ``'sync'``
+            (10 Hz). Defaults to 'extract'.
+        imu_frame (str): ``'lidar'``, ``'imu'`` or ``'camera'``. Defaults
+            to 'lidar'.
+        imu_rate (float): Rate of the resampling grid of extract data (Hz).
+            Defaults to 100.
+        align_tol (float): Largest OXTS / times.txt residual (s) accepted
+            without a warning. Defaults to 0.05.
+        max_gap (float): Extract packet gaps (s) above which interpolated
+            samples are counted. Defaults to 0.1.
+        report (DataReport, optional): Report to fill.
+
+    Returns:
+        dict | None: ``{'metainfo': ..., 'data_list': [...]}`` in the
+        mmengine ``BaseDataset`` format, or None if the sequence has errors
+        (recorded in ``report``).
+    """
+    report = kitti_report() if report is None else report
+    raw_root = osp.join(root, 'raw') if raw_root is None else raw_root
+    loaded = _load_sequence_files(root, seq, report)
+    if loaded is None:
+        return None
+    times, poses, calib = loaded
+    n_errors = len(report.errors)
+    check_frame_files(root, seq, len(times), report)
+    windows, imu_meta = imu_windows(seq, times, calib['Tr'], raw_root,
+                                    imu_source, imu_frame, imu_rate, align_tol,
+                                    max_gap, report)
+    if len(report.errors) > n_errors:
+        return None
+    data_list = [
+        dict(
+            frame_id=i,
+            timestamp=float(times[i]),
+            img_path=f'sequences/{seq}/image_2/{i:06d}.png',
+            lidar_path=f'sequences/{seq}/velodyne/{i:06d}.bin',
+            pose=poses[i].tolist(),
+            imu=windows[i]) for i in range(len(times))
+    ]
+    metainfo = dict(
+        dataset='KITTI odometry',
+        info_version=INFO_VERSION,
+        seq=seq,
+        num_frames=len(times),
+        calib=dict(
+            Tr=calib['Tr'].tolist(),
+            P2=calib['P2'].tolist(),
+            T_velo_imu=imu_meta.pop('T_velo_imu')),
+        imu=imu_meta)
+    return dict(metainfo=metainfo, data_list=data_list)
+
+
+def _load_sequence_files(root: str, seq: str, report: DataReport
+                         ) -> Optional[Tuple[np.ndarray, np.ndarray, dict]]:
+    """``times`` (N, ), ``poses`` (N, 4, 4) and the calibration of one
+    sequence, or None (problems recorded in ``report``)."""
+    seq_dir = osp.join(root, 'sequences', seq)
+    if not osp.isdir(seq_dir):
+        report.error('missing_sequence', seq_dir,
+                     f'sequence {seq} not found (searched {seq_dir})')
+        return None
+    times_path = osp.join(seq_dir, 'times.txt')
+    pose_path = osp.join(root, 'poses', f'{seq}.txt')
+    loaded = {}
+    for key, fn, path in (('calib', load_calib, osp.join(seq_dir,
+                                                         'calib.txt')),
+                          ('times', load_times,
+                           times_path), ('poses', load_poses, pose_path)):
+        try:
+            loaded[key] = fn(path)
+        except KittiFormatError as e:
+            report.add_errors(e)
+    if len(loaded) < 3:
+        return None
+    if len(loaded['poses']) != len(loaded['times']):
+        report.error(
+            'count_mismatch', pose_path, f'{len(loaded["poses"])} poses but '
+            f'{len(loaded["times"])} frames in {times_path}')
+        return None
+    return loaded['times'], loaded['poses'], loaded['calib']
+
+
+def list_sequences(root: str) -> List[str]:
+    """Sequences of ``ROOT/sequences`` that have a ground-truth pose file."""
+    seq_root = osp.join(root, 'sequences')
+    if not osp.isdir(seq_root):
+        raise kitti_error('missing_folder', seq_root, 'folder not found')
+    return sorted(
+        d for d in os.listdir(seq_root)
+        if d.isdigit() and osp.isfile(osp.join(root, 'poses', f'{d}.txt')))
+
+
+def check_kitti_integrity(root: str,
+                          raw_root: Optional[str] = None,
+                          sequences=None,
+                          deep: bool = False,
+                          **kwargs) -> Tuple[DataReport, List[dict]]:
+    """Check a KITTI odometry (+ raw) layout without writing anything.
+
+    Args:
+        root (str): KITTI odometry root.
+        raw_root (str, optional): KITTI raw root. Defaults to ``ROOT/raw``.
+        sequences (str | list, optional): Sequences to check. Defaults to
+            every sequence with a pose file.
+        deep (bool): Also read every point cloud and check for NaN / inf.
+            Defaults to False.
+        **kwargs: Options of :func:`convert_sequence`.
+
+    Returns:
+        tuple[DataReport, list[dict]]: The report and the info dicts
+        of the sequences without errors.
+    """
+    report = kitti_report()
+    seqs = (
+        list_sequences(root)
+        if sequences is None else parse_sequences(sequences))
+    infos = []
+    for seq in seqs:
+        info = convert_sequence(root, seq, raw_root, report=report, **kwargs)
+        if info is None:
+            continue
+        infos.append(info)
+        if deep:
+            for frame in info['data_list']:
+                try:
+                    load_velodyne(osp.join(root, frame['lidar_path']))
+                except KittiFormatError as e:
+                    report.add_errors(e)
+    return report, infos
+
+
+def create_kitti_odom_infos(root: str,
+                            raw_root: Optional[str] = None,
+                            sequences=None,
+                            out_dir: Optional[str] = None,
+                            stats_sequences=None,
+                            **kwargs) -> Tuple[DataReport, List[str]]:
+    """Convert sequences into info files and IMU statistics.
+
+    Writes ``OUT/kitti_odom_infos_XX.pkl`` per sequence and
+    ``OUT/imu_stats.json`` (mean / std per IMU channel over
+    ``stats_sequences``).  Nothing is written when any error is found.
+
+    Args:
+        root (str): KITTI odometry root.
+        raw_root (str, optional): KITTI raw root. Defaults to ``ROOT/raw``.
+        sequences (str | list, optional): Sequences to convert. Defaults to
+            every sequence with a pose file.
+        out_dir (str, optional): Output folder. Defaults to ``ROOT/infos``.
+        stats_sequences (str | list, optional): Sequences the IMU
+            statistics are computed on (use the training split). Defaults
+            to all converted sequences.
+        **kwargs: Options of :func:`convert_sequence`.
+
+    Returns:
+        tuple[DataReport, list[str]]: The report and written files.
+
+    Raises:
+        KittiFormatError: Listing every problem found, if any.
+    """
+    report, infos = check_kitti_integrity(root, raw_root, sequences, **kwargs)
+    report.log()
+    report.raise_if_errors()
+    out_dir = osp.join(root, 'infos') if out_dir is None else out_dir
+    mmengine.mkdir_or_exist(out_dir)
+    written = []
+    for info in infos:
+        path = osp.join(out_dir, info_file_name(info['metainfo']['seq']))
+        with atomic_open(path, 'wb') as f:
+            mmengine.dump(info, f, file_format='pkl')
+        written.append(path)
+        n_imu = sum(f['imu'] is not None for f in info['data_list'])
+        print_log(
+            f'sequence {info["metainfo"]["seq"]}: '
+            f'{info["metainfo"]["num_frames"]} frames, {n_imu} with IMU '
+            f'-> {path}',
+            logger='current')
+    stats_seqs = (None if stats_sequences is None else
+                  parse_sequences(stats_sequences))
+    chosen = [
+        info for info in infos
+        if stats_seqs is None or info['metainfo']['seq'] in stats_seqs
+    ]
+    stats = compute_imu_stats(chosen)
+    if stats is None:
+        print_log(
+            'no IMU sample in the converted sequences: '
+            'imu_stats.json not written',
+            logger='current',
+            level=30)
+    else:
+        path = osp.join(out_dir, 'imu_stats.json')
+        atomic_write_text(path, json.dumps(stats, indent=2))
+        written.append(path)
+    return report, written

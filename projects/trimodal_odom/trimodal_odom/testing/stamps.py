@@ -1,0 +1,77 @@
+"""The stamp of a generated KITTI sample: ``ROOT/.kitti_sample.json``,
+written last, holding the settings and the manifest of the sample.
+
+A second run of the generator with the same settings finds a complete
+sample through it (:func:`complete_sample`) and does nothing. Only the
+standard library is needed, so that the check is fast.
+"""
+import json
+import os
+import os.path as osp
+from typing import List, Optional
+
+from mmfusion.utils.fileio import atomic_write_text
+
+#: Name of the dot-file written at the sample root.
+STAMP_NAME = '.kitti_sample.json'
+
+
+def remove_stamp(root: str) -> None:
+    """Remove the stamp before a sample is (re)written: an interrupted
+    run leaves no stamp behind."""
+    path = osp.join(root, STAMP_NAME)
+    if osp.exists(path):
+        os.remove(path)
+
+
+def write_stamp(root: str, settings: dict, manifest: dict) -> None:
+    """Mark the sample of ``root`` complete.
+
+    Args:
+        root (str): The odometry root of the sample.
+        settings (dict): ``preset``, ``seed``, ``raw_root``, ``overrides``,
+            ``sequences`` and ``preset_sequences``.
+        manifest (dict): The manifest of :func:`generate_kitti_sample`.
+    """
+    atomic_write_text(
+        osp.join(root, STAMP_NAME),
+        json.dumps(dict(settings=settings, manifest=manifest)))
+
+
+def read_sample_stamp(root: str) -> Optional[dict]:
+    """The ``settings`` and ``manifest`` of the sample completed in
+    ``root``, or None if no complete sample is there."""
+    stamp = osp.join(root, STAMP_NAME)
+    if not osp.isfile(stamp):
+        return None
+    with open(stamp) as f:
+        return json.load(f)
+
+
+def complete_sample(root: str, preset: str, seed: int, raw_root: str,
+                    sequences: Optional[List[str]]) -> Optional[dict]:
+    """The stamp of a complete sample made with these settings (and no
+    overrides), or None.
+
+    Args:
+        root (str): The odometry root.
+        preset (str): The preset.
+        seed (int): The seed.
+        raw_root (str): Absolute path of the raw root.
+        sequences (list[str], optional): The sequences asked for; None for
+            the preset's.
+
+    Returns:
+        dict | None: ``settings`` and ``manifest`` of the stamp.
+    """
+    done = read_sample_stamp(root)
+    if done is None:
+        return None
+    settings = done.get('settings', {})
+    same = (
+        settings.get('preset') == preset and settings.get('seed') == seed
+        and settings.get('raw_root') == raw_root
+        and not settings.get('overrides')
+        and (settings.get('sequences') == sequences if sequences is not None
+             else settings.get('preset_sequences', False)))
+    return done if same else None
