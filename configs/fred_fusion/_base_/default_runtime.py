@@ -8,8 +8,7 @@ default_scope = 'mmdet'
 # converters and the sample generator stay out of training.
 custom_imports = dict(
     imports=[
-        'mmfusion.engine', 'mmfusion.models',
-        'projects.fred_fusion.fred_fusion.datasets',
+        'mmfusion.engine', 'projects.fred_fusion.fred_fusion.datasets',
         'projects.fred_fusion.fred_fusion.engine',
         'projects.fred_fusion.fred_fusion.evaluation',
         'projects.fred_fusion.fred_fusion.models',

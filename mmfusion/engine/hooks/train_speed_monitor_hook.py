@@ -14,7 +14,7 @@ from mmengine.registry import HOOKS
 
 from ..compile_log import get_compile_log
 from ..multi_scale import multi_scale_resizers, multi_scale_sizes
-from .module_utils import unwrap_model
+from ..model_utils import unwrap_model
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 GIB = 2**30
@@ -454,94 +454,22 @@ class TrainSpeedMonitorHook(Hook):
         self._t_window = time.perf_counter()
 
     def _finish(self, runner, complete: bool) -> None:
+        """Summarise the window, log it, write it and stop the run."""
         self._synchronize()
         seconds = time.perf_counter() - self._t_window
         main_cpu = time.process_time() - self._main_cpu_start
         cpu_end = _children_cpu_seconds()
-        gpu = None
-        if self._sampler is not None:
-            self._sampler.stop()
-            samples = self._sampler.samples
-            gpu = dict(
-                busy_percent=sum(samples) / len(samples) if samples else None,
-                samples=len(samples),
-                error=self._sampler.error)
-        records = self._records
-        images = sum(r['images'] for r in records)
-        data_s = sum(r['data_s'] for r in records)
-        steps = [r['data_s'] + r['step_s'] for r in records]
-        memory = None
-        if self._device.type == 'cuda':
-            memory = dict(
-                peak_allocated_gib=torch.cuda.max_memory_allocated(
-                    self._device) / GIB,
-                peak_reserved_gib=torch.cuda.max_memory_reserved(self._device)
-                / GIB,
-                warmup_peak_allocated_gib=self._peak_before['allocated_gib'],
-                warmup_peak_reserved_gib=self._peak_before['reserved_gib'])
-        workers = None
-        if self._cpu_start is not None and cpu_end is not None:
-            cpu = sum(cpu_end[p] - self._cpu_start.get(p, 0.0)
-                      for p in cpu_end)
-            workers = dict(
-                num_workers=self._num_workers,
-                cpu_s=cpu,
-                cpu_ms_per_sample=1000 * cpu / images if images else None,
-                busy_fraction=cpu /
-                (seconds * self._num_workers) if self._num_workers else None)
-        warmup_events = self._log.events(
-            self._log_start)[:self._window_start_log - self._log_start]
-        window_events = self._log.events(self._window_start_log)
-        sizes: Dict[str, int] = {}
-        for r in records:
-            key = 'x'.join(map(str, r['size'])) if r['size'] else '?'
-            sizes[key] = sizes.get(key, 0) + 1
-        steady = _percentiles([r['step_s']
-                               for r in records]).get('median', 0.0)
-        first_at_size = {
-            'x'.join(map(str, s)): t
-            for s, (t, _) in self._seen_sizes.items()
-        }
-        # the first step at a size beyond the steady median, less the
-        # compilations in it: mostly cuDNN's autotuning of its shapes
-        size_stall = sum(
-            max(0.0, t - c - steady) for t, c in self._seen_sizes.values())
+        images = sum(r['images'] for r in self._records)
         self.results = dict(
             complete=complete,
             world_size=get_world_size(),
             device=str(self._device),
-            window=dict(
-                iters=len(records),
-                requested_iters=self.window_iters,
-                images=images,
-                seconds=seconds,
-                images_per_s=images / seconds if seconds > 0 else None,
-                data_wait_s=data_s,
-                data_wait_fraction=data_s / seconds if seconds > 0 else None,
-                other_s=seconds - sum(steps),
-                iter_s=_percentiles(steps),
-                step_s=_percentiles([r['step_s'] for r in records]),
-                data_s=_percentiles([r['data_s'] for r in records]),
-                sizes=sizes,
-                compiles=len(window_events),
-                compile_s=sum(e.seconds for e in window_events),
-                compile_events=_event_records(window_events),
-                main_process_cpu_s_per_iter=main_cpu /
-                len(records) if records else None,
-                iter_times=[round(t, 5) for t in steps],
-                data_times=[round(r['data_s'], 5) for r in records]),
+            window=self._window_summary(seconds, main_cpu),
             warmup=self._warmup,
-            one_time=dict(
-                setup_s=self._t_train - self._t_run,
-                dataloader_start_s=self._dataloader_start_s,
-                compiles=len(warmup_events),
-                compile_s=sum(e.seconds for e in warmup_events),
-                compile_events=_event_records(warmup_events),
-                first_step_at_size_s=first_at_size,
-                new_size_stall_s=size_stall),
-            memory=memory,
-            gpu=gpu,
-            workers=workers)
+            one_time=self._one_time_summary(),
+            memory=self._memory_summary(),
+            gpu=self._gpu_summary(),
+            workers=self._workers_summary(cpu_end, seconds, images))
         self._phase = 'done'
         w = self.results['window']
         runner.logger.info(
@@ -559,3 +487,94 @@ class TrainSpeedMonitorHook(Hook):
                 json.dump(self.results, f, indent=2)
         if self.stop_after_window:
             runner.train_loop.stop_training = True
+
+    def _window_summary(self, seconds: float, main_cpu: float) -> dict:
+        """Images/s, data wait and iteration times of the window."""
+        records = self._records
+        images = sum(r['images'] for r in records)
+        data_s = sum(r['data_s'] for r in records)
+        steps = [r['data_s'] + r['step_s'] for r in records]
+        window_events = self._log.events(self._window_start_log)
+        sizes: Dict[str, int] = {}
+        for r in records:
+            key = 'x'.join(map(str, r['size'])) if r['size'] else '?'
+            sizes[key] = sizes.get(key, 0) + 1
+        return dict(
+            iters=len(records),
+            requested_iters=self.window_iters,
+            images=images,
+            seconds=seconds,
+            images_per_s=images / seconds if seconds > 0 else None,
+            data_wait_s=data_s,
+            data_wait_fraction=data_s / seconds if seconds > 0 else None,
+            other_s=seconds - sum(steps),
+            iter_s=_percentiles(steps),
+            step_s=_percentiles([r['step_s'] for r in records]),
+            data_s=_percentiles([r['data_s'] for r in records]),
+            sizes=sizes,
+            compiles=len(window_events),
+            compile_s=sum(e.seconds for e in window_events),
+            compile_events=_event_records(window_events),
+            main_process_cpu_s_per_iter=main_cpu /
+            len(records) if records else None,
+            iter_times=[round(t, 5) for t in steps],
+            data_times=[round(r['data_s'], 5) for r in records])
+
+    def _one_time_summary(self) -> dict:
+        """Set-up, compilations and new-size stalls before the window."""
+        warmup_events = self._log.events(
+            self._log_start)[:self._window_start_log - self._log_start]
+        steady = _percentiles([r['step_s']
+                               for r in self._records]).get('median', 0.0)
+        first_at_size = {
+            'x'.join(map(str, s)): t
+            for s, (t, _) in self._seen_sizes.items()
+        }
+        # the first step at a size beyond the steady median, less the
+        # compilations in it: mostly cuDNN's autotuning of its shapes
+        size_stall = sum(
+            max(0.0, t - c - steady) for t, c in self._seen_sizes.values())
+        return dict(
+            setup_s=self._t_train - self._t_run,
+            dataloader_start_s=self._dataloader_start_s,
+            compiles=len(warmup_events),
+            compile_s=sum(e.seconds for e in warmup_events),
+            compile_events=_event_records(warmup_events),
+            first_step_at_size_s=first_at_size,
+            new_size_stall_s=size_stall)
+
+    def _memory_summary(self) -> Optional[dict]:
+        """Peak device memory of the run and of the warm-up (CUDA only)."""
+        if self._device.type != 'cuda':
+            return None
+        return dict(
+            peak_allocated_gib=torch.cuda.max_memory_allocated(self._device) /
+            GIB,
+            peak_reserved_gib=torch.cuda.max_memory_reserved(self._device) /
+            GIB,
+            warmup_peak_allocated_gib=self._peak_before['allocated_gib'],
+            warmup_peak_reserved_gib=self._peak_before['reserved_gib'])
+
+    def _gpu_summary(self) -> Optional[dict]:
+        """Mean NVML utilisation over the window (None without a sampler)."""
+        if self._sampler is None:
+            return None
+        self._sampler.stop()
+        samples = self._sampler.samples
+        return dict(
+            busy_percent=sum(samples) / len(samples) if samples else None,
+            samples=len(samples),
+            error=self._sampler.error)
+
+    def _workers_summary(self, cpu_end: Optional[dict], seconds: float,
+                         images: int) -> Optional[dict]:
+        """CPU time of the dataloader workers over the window."""
+        if self._cpu_start is None or cpu_end is None:
+            return None
+        cpu = sum(cpu_end[p] - self._cpu_start.get(p, 0.0) for p in cpu_end)
+        return dict(
+            num_workers=self._num_workers,
+            cpu_s=cpu,
+            cpu_ms_per_sample=1000 * cpu / images if images else None,
+            busy_fraction=cpu /
+            (seconds * self._num_workers) if self._num_workers else None)

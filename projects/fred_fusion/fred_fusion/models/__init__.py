@@ -4,11 +4,13 @@ from .data_preprocessors import (DualModalBatchSyncRandomResize,
 from .dense_heads import BatchedYOLOXHead
 from .detectors import DualStreamYOLOX
 from .discriminators import PairDiscriminator
+from .layers import ForeachExpMomentumEMA
 from .necks import FusionNeck
 from .task_modules import BatchSimOTAAssigner
 
 __all__ = [
     'DualModalDetDataPreprocessor', 'DualModalBatchSyncRandomResize',
     'DualStreamYOLOX', 'FusionNeck', 'PairDiscriminator', 'BatchedYOLOXHead',
-    'BatchSimOTAAssigner', 'DualModalBatchYOLOXAugment'
+    'BatchSimOTAAssigner', 'DualModalBatchYOLOXAugment',
+    'ForeachExpMomentumEMA'
 ]

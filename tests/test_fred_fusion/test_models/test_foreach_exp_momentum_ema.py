@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from mmdet.models.layers import ExpMomentumEMA
 
-from mmfusion.models import ForeachExpMomentumEMA
+from projects.fred_fusion.fred_fusion.models import ForeachExpMomentumEMA
 
 
 def _model() -> nn.Module:
