@@ -8,7 +8,7 @@ Example (full KITTI HDL-64 scans, one core)::
 reads the ``*.bin`` scans of the folder (KITTI Velodyne format, float32
 x, y, z, reflectance; consecutive frames, sorted by name) and registers
 them with the project's :class:`ScanRegistration` (its defaults, or the
-settings of ``--cfg key=value ...``). ``--candidates`` adds the other
+settings of ``--reg-cfg key=value ...``). ``--candidates`` adds the other
 configurations and libraries compared when the method was chosen:
 small_gicp's GICP / point-to-plane ICP / VGICP at other resolutions, and,
 where they are installed, KISS-ICP 1.3 (``pip install kiss-icp==1.3.0``;
@@ -49,6 +49,7 @@ from typing import Callable, Dict, List, Optional
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import numpy as np  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     load_velodyne  # noqa: E402
@@ -342,19 +343,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='also measure the other configurations and libraries')
     parser.add_argument(
-        '--cfg',
+        '--reg-cfg',
         nargs='+',
-        default=[],
-        metavar='KEY=VALUE',
-        help='ScanRegistration settings, e.g. downsample=0.5 '
-        'voxel_sizes="(1.0,)" (Python literals)')
+        action=DictAction,
+        default={},
+        help='ScanRegistration settings, e.g. downsample=0.4 '
+        'voxel_sizes=3.0,0.8')
     parser.add_argument(
         '--pin-cpu', type=int, help='run on this CPU core only')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
-    import ast
     args = parse_args(argv)
     if args.pin_cpu is not None:
         os.sched_setaffinity(0, {args.pin_cpu})
@@ -366,10 +366,7 @@ def main(argv=None) -> int:
             file=sys.stderr)
         return 1
     scans = [load_velodyne(p) for p in paths]
-    cfg = {}
-    for item in args.cfg:
-        key, _, value = item.partition('=')
-        cfg[key] = ast.literal_eval(value)
+    cfg = args.reg_cfg
     chosen = ScanRegistration(**cfg)
     print(f'chosen: {chosen!r}')
     methods = [
