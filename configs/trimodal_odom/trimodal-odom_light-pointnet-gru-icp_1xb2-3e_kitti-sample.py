@@ -1,18 +1,26 @@
-# The demo model with a geometric prior: point-to-plane ICP between the two
-# full LiDAR scans (OdomScanRegistration, in the data pipeline, CPU) gives
-# a relative pose that PriorResidualPoseHead corrects from the fused
-# features; samples without LiDAR (or whose ICP failed) are regressed as in
-# the base config. Same data, schedule and encoders as
+# The demo model with a geometric prior: the LiDAR registration of the two
+# scans of a pair (small_gicp VGICP, computed once for every pair of the
+# data and read by OdomScanRegistration) gives a relative pose that
+# PriorResidualPoseHead corrects from the fused features; samples without
+# LiDAR (or whose registration failed) are regressed as in the base config.
+# Same data, schedule and encoders as
 #   trimodal-odom_light-pointnet-gru_1xb2-3e_kitti-sample.py
+# Compute the priors after the conversion (see the base dataset config):
+#   python tools/dataset_converters/kitti_reg_prior_cache.py \
+#       data/kitti_sample
 # Ablations of this model: --cfg-options model.encoders.visual=None (LiDAR +
 # IMU), model.encoders.imu=None, ... (a model without the point encoder
 # ignores the prior).
 _base_ = './trimodal-odom_light-pointnet-gru_1xb2-3e_kitti-sample.py'
 
-registration = dict(type='OdomScanRegistration')
+# priors read from data_root/infos/kitti_reg_priors_XX.npz (the cache's
+# registration settings must be OdomScanRegistration's, its defaults here)
+registration = dict(
+    type='OdomScanRegistration',
+    prior_cache=_base_.data_root + _base_.info_dir)
 # loading and range filter as in the base pipelines, then the registration
 train_pipeline = _base_.load_steps + [
-    # rotate the full clouds first: the prior then follows the target
+    # rotate the clouds first: the cached prior is rotated like the target
     dict(
         type='OdomGlobalYawRotation',
         rot_range=[-0.3927, 0.3927],

@@ -10,8 +10,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfusion.utils.config import find_hook
-from projects.trimodal_odom.trimodal_odom.converters import \
-    create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.converters import (
+    build_reg_prior_cache, create_kitti_odom_infos)
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
@@ -24,6 +24,7 @@ def tiny_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('kitti_tiny'))
     generate_kitti_sample(root, preset='tiny')
     create_kitti_odom_infos(root)
+    build_reg_prior_cache(root)  # the registration priors of the *-icp configs
     return root + '/'
 
 

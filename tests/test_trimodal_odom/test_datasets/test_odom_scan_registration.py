@@ -1,13 +1,16 @@
-"""OdomScanRegistration: the ICP prior of a generated KITTI pair matches
-its target, also after a yaw rotation of the clouds."""
+"""OdomScanRegistration: the prior of a generated KITTI pair matches its
+target, read from the cache or registered on the fly, also after a yaw
+rotation of the clouds."""
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
 from mmdet3d.structures import LiDARPoints
 from mmengine.registry import init_default_scope
 
-from projects.trimodal_odom.trimodal_odom.converters import \
-    create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.converters import (
+    build_reg_prior_cache, create_kitti_odom_infos)
 from projects.trimodal_odom.trimodal_odom.datasets import (
     KittiOdometryDataset, OdomScanRegistration)
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
@@ -20,29 +23,46 @@ def sample(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('kitti_sample'))
     generate_kitti_sample(root, preset='tiny', sequences=('00', ))
     create_kitti_odom_infos(root)
+    build_reg_prior_cache(root)
     return root
 
 
-def pipeline(rotate: bool) -> list:
+def pipeline(root, rotate=False, cached=True, crop=True, before=()):
     steps = [
-        dict(type='LoadOdomPoints', coord_type='LIDAR', load_dim=4, use_dim=4),
-        dict(
-            type='OdomPointsRangeFilter',
-            point_cloud_range=[-40.0, -40.0, -3.0, 40.0, 40.0, 3.0])
+        dict(type='LoadOdomPoints', coord_type='LIDAR', load_dim=4, use_dim=4)
     ]
+    if crop:
+        steps.append(
+            dict(
+                type='OdomPointsRangeFilter',
+                point_cloud_range=[-40.0, -40.0, -3.0, 40.0, 40.0, 3.0]))
     if rotate:
         steps.append(dict(type='OdomGlobalYawRotation', rot_range=(0.2, 0.4)))
-    return steps + [dict(type='OdomScanRegistration')]
+    return steps + list(before) + [
+        dict(
+            type='OdomScanRegistration',
+            prior_cache=osp.join(root, 'infos') if cached else None)
+    ]
 
 
+def dataset(root, **kwargs):
+    return KittiOdometryDataset(
+        root,
+        sequences='00',
+        pipeline=pipeline(root, **kwargs),
+        test_mode=True)
+
+
+@pytest.mark.parametrize('cached', [True, False])
 @pytest.mark.parametrize('rotate', [False, True])
-def test_prior_matches_the_target(sample, rotate):
-    ds = KittiOdometryDataset(
-        sample, sequences='00', pipeline=pipeline(rotate), test_mode=True)
+def test_prior_matches_the_target(sample, rotate, cached):
+    ds = dataset(sample, rotate=rotate, cached=cached)
     np.random.seed(0)
     for i in (0, 5, 10):
         out = ds[i]
         assert out['reg_info']['converged']
+        assert out['reg_info']['source'] == ('cache'
+                                             if cached else 'registered')
         prior = out['reg_prior']
         assert prior.dtype == np.float32 and prior.shape == (6, )
         target = pose_to_vector(out['gt_pose'])
@@ -53,6 +73,49 @@ def test_prior_matches_the_target(sample, rotate):
         assert np.degrees(np.linalg.norm(prior[3:] - target[3:])) < 0.2
         if rotate:
             assert 'yaw_rotation' in out
+
+
+def test_cached_prior_is_the_registration_of_the_scans(sample):
+    """Un-augmented: the cache holds exactly what registering the whole
+    scans gives; yaw-rotated: the analytically rotated cached prior agrees
+    with registering the rotated clouds."""
+    priors = {}
+    for rotate in (False, True):
+        for cached in (True, False):
+            np.random.seed(1)
+            out = dataset(sample, rotate=rotate, cached=cached, crop=False)[3]
+            assert out['reg_info']['source'] == ('cache'
+                                                 if cached else 'registered')
+            priors[rotate, cached] = out['reg_prior']
+    np.testing.assert_allclose(
+        priors[False, True], priors[False, False], atol=1e-6)
+    # the voxels of the rotated clouds differ: equal up to the accuracy
+    # of the registration
+    diff = priors[True, True] - priors[True, False]
+    assert np.linalg.norm(diff[:3]) < 0.01 and np.linalg.norm(
+        diff[3:]) < 1e-3, diff
+    # the rotation (0.2-0.4 rad) turned the 0.7 m motion
+    assert np.linalg.norm(priors[True, True][:3] -
+                          priors[False, True][:3]) > 0.1
+
+
+def test_thinned_clouds_are_registered_on_the_fly(sample):
+    before = [dict(type='OdomPointDropout', drop_ratio=(0.3, 0.4), prob=1.0)]
+    out = dataset(sample, before=before)[2]
+    assert out['reg_info']['source'] == 'registered'
+    assert len(out['point_dropout']) == 2
+    target = pose_to_vector(out['gt_pose'])
+    assert np.linalg.norm(out['reg_prior'][:3] - target[:3]) < 0.05
+
+
+def test_rotation_after_the_registration_is_refused(sample):
+    steps = pipeline(sample) + [
+        dict(type='OdomGlobalYawRotation', rot_range=(0.2, 0.4))
+    ]
+    ds = KittiOdometryDataset(
+        sample, sequences='00', pipeline=steps, test_mode=True)
+    with pytest.raises(ValueError, match='before OdomScanRegistration'):
+        ds[0]
 
 
 def test_failed_registration_leaves_no_prior():
@@ -70,6 +133,7 @@ def test_failed_registration_leaves_no_prior():
     out = OdomScanRegistration()(results)
     assert 'reg_prior' not in out
     assert not out['reg_info']['converged']
+    assert out['reg_info']['source'] == 'registered'
 
 
 def test_bad_clouds_name_the_sample():
@@ -80,7 +144,7 @@ def test_bad_clouds_name_the_sample():
         OdomScanRegistration(min_range=0.0)(results)
     with pytest.raises(ValueError, match='needs two clouds'):
         OdomScanRegistration()(dict(points=[cloud], Tr=np.eye(4)))
-    with pytest.raises(ValueError, match='max_dist'):
-        OdomScanRegistration(max_dist=(0.1, 1.0))
+    with pytest.raises(ValueError, match='one value per level'):
+        OdomScanRegistration(voxel_sizes=(1.0, ))
     # no LiDAR: passed through
     assert list(OdomScanRegistration()(dict(Tr=np.eye(4)))) == ['Tr']

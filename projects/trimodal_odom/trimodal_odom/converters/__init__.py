@@ -9,9 +9,10 @@ from .kitti_drives import KITTI_ODOM_DRIVES, drive_dirs
 from .kitti_integrity import check_frame_files
 from .kitti_odom_infos import (check_kitti_integrity, convert_sequence,
                                create_kitti_odom_infos, list_sequences)
+from .reg_prior_cache_builder import build_reg_prior_cache
 
 __all__ = [
     'KITTI_ODOM_DRIVES', 'drive_dirs', 'imu_windows', 'compute_imu_stats',
     'check_frame_files', 'check_kitti_integrity', 'convert_sequence',
-    'create_kitti_odom_infos', 'list_sequences'
+    'create_kitti_odom_infos', 'list_sequences', 'build_reg_prior_cache'
 ]

@@ -51,7 +51,8 @@ class OdomGlobalYawRotation(BaseTransform):
     ``'camera'``); gravity, along z, is kept.  An image cannot follow a
     yaw of the rig, so samples with images raise (``camera='error'``) or
     keep them but mark the camera absent (``camera='drop'``,
-    ``modality_mask[0]`` False).  Place it before :class:`NormalizeOdomIMU`.
+    ``modality_mask[0]`` False).  Place it before :class:`NormalizeOdomIMU`
+    and :class:`OdomScanRegistration`.
 
     Required Keys: ``points``, ``gt_pose``, ``Tr``; ``imu``, ``imu_frame``,
     ``T_velo_imu`` if IMU is used.
@@ -100,6 +101,10 @@ class OdomGlobalYawRotation(BaseTransform):
         if results.get('imu_normalized', False):
             raise ValueError('OdomGlobalYawRotation must come before '
                              'NormalizeOdomIMU in the pipeline')
+        if 'reg_prior' in results:
+            raise ValueError('OdomGlobalYawRotation must come before '
+                             'OdomScanRegistration in the pipeline (the '
+                             'prior follows the rotation there)')
         angle = float(np.random.uniform(*self.rot_range))
         R_z = yaw_matrix(angle)
         for cloud in results['points']:

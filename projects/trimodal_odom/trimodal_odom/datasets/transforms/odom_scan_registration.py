@@ -1,70 +1,117 @@
-"""Geometric prior of the relative pose: ICP between the two LiDAR scans."""
-from typing import Sequence
+"""Geometric prior of the relative pose: registration of the two scans."""
+import os.path as osp
+import time
+from typing import Dict, Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
-from ...utils.icp import point_to_plane_icp
+from ...utils.registration import ScanRegistration
 from ...utils.se3 import pose_to_vector, se3_inverse
+from ..reg_prior_cache import RegPriorCache, reg_prior_file_name
+from .odom_global_yaw_rotation import rotate_relative_pose, yaw_matrix
+
+# results keys left by augmentations that thin the clouds
+_THINNED = dict(
+    point_dropout='OdomPointDropout', points_mask='OdomPointSample')
 
 
 @TRANSFORMS.register_module()
 class OdomScanRegistration(BaseTransform):
-    """Register the second scan of a pair onto the first with point-to-plane
-    ICP (:func:`~..utils.icp.point_to_plane_icp`) and store the motion as a
-    prior for :class:`PriorResidualPoseHead`.
+    """Prior of the relative pose for :class:`PriorResidualPoseHead`: the
+    registration of the second scan of a pair onto the first
+    (:class:`~..utils.registration.ScanRegistration`, small_gicp VGICP).
 
-    ICP gives ``T_L`` with ``scan_t ~= T_L @ scan_{t+k}`` in the LiDAR
-    frame; the prior is ``Tr @ T_L @ inv(Tr)`` in the camera-0 frame (the
-    convention of ``gt_pose``), stored as a pose vector: translation (m)
-    and axis-angle (rad). Place it after the augmentations that move the
-    clouds (``OdomGlobalYawRotation``), so that the prior follows the
-    target, and before ``OdomPointDropout`` / ``OdomPointSample``: ICP is
-    accurate on full scans.  Samples without LiDAR are passed through.
-    A failed registration (too few correspondences) stores no prior, so
-    the head falls back to regression; it is logged with the sample's
-    sequence and frames.
+    The registration gives ``T_L`` with ``scan_t ~= T_L @ scan_{t+k}`` in
+    the LiDAR frame; the prior is ``Tr @ T_L @ inv(Tr)`` in the camera-0
+    frame (the convention of ``gt_pose``), stored as a pose vector:
+    translation (m) and axis-angle (rad).
 
-    Required Keys: ``points`` (two clouds), ``Tr``.
+    Where the prior comes from:
+
+    - ``prior_cache`` set (the folder of the files of
+      ``tools/dataset_converters/kitti_reg_prior_cache.py``, usually the
+      info folder): the prior computed once for the pair's two scans is
+      read. A missing cache, one of other registration settings, a pair
+      it lacks or a scan that changed since raise an error naming the file
+      and the command that (re)builds it: a config that names a cache
+      expects it, and registering every sample of every epoch instead
+      (tens of milliseconds a pair, in every dataloader worker) would
+      hide the mistake.
+    - After :class:`OdomGlobalYawRotation` (``yaw_rotation`` in the
+      results) the cached prior is rotated analytically like the target
+      (:func:`rotate_relative_pose`): no recompute.
+    - Clouds thinned before this transform by :class:`OdomPointDropout` or
+      :class:`OdomPointSample` force a registration of the thinned clouds
+      on the fly: the pipeline asks for a prior of degraded scans (place
+      them after this transform to use the cache). The range filter
+      (:class:`OdomPointsRangeFilter`) does not: the cache registered the
+      whole scans within ``min_range`` / ``max_range``.
+    - ``prior_cache=None``: every pair is registered on the fly.
+
+    Each of these cases is logged once. Place the transform after the
+    augmentations that move the clouds. Samples without LiDAR are passed
+    through. A failed registration (too few correspondences) stores no
+    prior, so the head falls back to regression; it is logged once per
+    pair with the sample's sequence and frames.
+
+    Required Keys: ``points`` (two clouds), ``Tr``; ``seq``, ``frame_ids``
+    and ``lidar_paths`` with a cache.
     Added Keys: ``reg_prior`` (np.ndarray float32 (6, )) when registered,
     ``reg_info`` (dict: ``converged``, ``iterations``,
-    ``num_correspondences``, ``rmse``).
+    ``num_correspondences``, ``error``, ``source``: ``'cache'`` or
+    ``'registered'``).
 
     Args:
-        min_range (float): Points nearer to the sensor (m), e.g. returns
-            of the vehicle itself, are left out. Defaults to 2.0.
-        max_iters (int): ICP iterations. Defaults to 30.
-        max_dist (Sequence[float]): Correspondence gate (m) of the first
-            and last iteration. Defaults to (2.0, 0.15).
-        num_neighbors (int): Neighbours of a target normal. Defaults to 10.
-        huber (float): Huber threshold (m). Defaults to 0.1.
-        min_correspondences (int): Fewest correspondences of a successful
-            registration. Defaults to 100.
+        prior_cache (str, optional): Folder of the cached priors
+            (``kitti_reg_priors_XX.npz``). Defaults to None (register on
+            the fly).
+        **registration: Settings of :class:`ScanRegistration` (also the
+            key of the cache: priors of other settings are refused).
     """
 
     def __init__(self,
-                 min_range: float = 2.0,
-                 max_iters: int = 30,
-                 max_dist: Sequence[float] = (2.0, 0.15),
-                 num_neighbors: int = 10,
-                 huber: float = 0.1,
-                 min_correspondences: int = 100) -> None:
-        if len(max_dist) != 2 or not 0 < max_dist[1] <= max_dist[0]:
-            raise ValueError('max_dist must be (first, last) gates with '
-                             f'0 < last <= first, got {max_dist}')
-        self.min_range = min_range
-        self.icp_cfg = dict(
-            max_iters=max_iters,
-            max_dist=tuple(max_dist),
-            num_neighbors=num_neighbors,
-            huber=huber,
-            min_correspondences=min_correspondences)
+                 prior_cache: Optional[str] = None,
+                 **registration) -> None:
+        self.prior_cache = prior_cache
+        self.registration = ScanRegistration(**registration)
+        self._settings = self.registration.settings()
+        self._caches: Dict[str, RegPriorCache] = {}
+        self._logged = set()
 
-    def _xyz(self, cloud) -> np.ndarray:
-        xyz = cloud.tensor[:, :3].numpy().astype(np.float64)
-        return xyz[np.linalg.norm(xyz, axis=1) > self.min_range]
+    def _log_once(self, key, msg: str, level: int = 20) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            print_log(
+                f'{self.__class__.__name__}: {msg}',
+                logger='current',
+                level=level)
+
+    def _cached(self, results: dict):
+        seq = results['seq']
+        if seq not in self._caches:
+            self._caches[seq] = RegPriorCache(
+                osp.join(self.prior_cache, reg_prior_file_name(seq)),
+                self._settings, seq)
+        return self._caches[seq].lookup(results['frame_ids'],
+                                        results['lidar_paths'])
+
+    def _register(self, clouds, results: dict):
+        start = time.perf_counter()
+        try:
+            T, info = self.registration(clouds[1].tensor[:, :3].numpy(),
+                                        clouds[0].tensor[:, :3].numpy())
+        except ValueError as e:
+            raise ValueError(
+                f'{self.__class__.__name__}: sequence {results.get("seq")} '
+                f'frames {results.get("frame_ids")}: {e}') from e
+        self._log_once(
+            'timing', 'registering on the fly '
+            f'({1000 * (time.perf_counter() - start):.0f} ms for the first '
+            'pair)')
+        return T, info
 
     def transform(self, results: dict) -> dict:
         clouds = results.get('points')
@@ -74,27 +121,40 @@ class OdomScanRegistration(BaseTransform):
             raise ValueError('OdomScanRegistration needs two clouds, got '
                              f'{len(clouds)}')
         Tr = np.asarray(results['Tr'], dtype=np.float64)
-        try:
-            T_lidar, info = point_to_plane_icp(
-                self._xyz(clouds[1]), self._xyz(clouds[0]), **self.icp_cfg)
-        except ValueError as e:
-            raise ValueError(
-                f'OdomScanRegistration: sequence {results.get("seq")} '
-                f'frames {results.get("frame_ids")}: {e}') from e
+        thinned = [name for key, name in _THINNED.items() if key in results]
+        if self.prior_cache is not None and not thinned:
+            T_lidar, info = self._cached(results)
+            info['source'] = 'cache'
+            T_cam = Tr @ T_lidar @ se3_inverse(Tr)
+            if 'yaw_rotation' in results:
+                self._log_once(
+                    'yaw', 'cached priors of yaw-rotated samples '
+                    '(OdomGlobalYawRotation) are rotated like the target')
+                T_cam = rotate_relative_pose(
+                    T_cam, yaw_matrix(results['yaw_rotation']), Tr)
+        else:
+            if self.prior_cache is not None:
+                self._log_once(
+                    'thinned', f'clouds thinned by {" and ".join(thinned)} '
+                    'before the registration are registered on the fly, '
+                    'not read from the cache (place it after this '
+                    'transform to use the cache)')
+            T_lidar, info = self._register(clouds, results)
+            info['source'] = 'registered'
+            T_cam = Tr @ T_lidar @ se3_inverse(Tr)
         results['reg_info'] = info
         if not info['converged']:
-            print_log(
-                'OdomScanRegistration: ICP failed for sequence '
-                f'{results.get("seq")} frames {results.get("frame_ids")} '
-                f'({info["num_correspondences"]} correspondences in '
-                f'iteration {info["iterations"]}); no prior',
-                logger='current',
+            self._log_once(
+                ('failed', results.get('seq'),
+                 tuple(results.get('frame_ids', ()))),
+                f'registration failed for sequence {results.get("seq")} '
+                f'frames {results.get("frame_ids")} '
+                f'({info["num_correspondences"]} correspondences); no prior',
                 level=30)
             return results
-        T_cam = Tr @ T_lidar @ se3_inverse(Tr)
         results['reg_prior'] = pose_to_vector(T_cam).astype(np.float32)
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(min_range={self.min_range}, '
-                f'{", ".join(f"{k}={v}" for k, v in self.icp_cfg.items())})')
+        return (f'{self.__class__.__name__}(prior_cache={self.prior_cache!r}'
+                f', registration={self.registration!r})')

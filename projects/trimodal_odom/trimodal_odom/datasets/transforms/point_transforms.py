@@ -35,6 +35,9 @@ class OdomPointDropout(BaseTransform):
     Place it before :class:`OdomPointSample` so that sampling refills the
     cloud from the kept points.
 
+    Modified Keys: ``points``; adds ``point_dropout`` (tuple of the two
+    drop ratios) when applied.
+
     Args:
         drop_ratio (tuple[float, float]): Range the fraction of dropped
             points is drawn from per cloud. Defaults to (0.0, 0.2).
@@ -53,12 +56,14 @@ class OdomPointDropout(BaseTransform):
     def transform(self, results: dict) -> dict:
         if np.random.rand() >= self.prob:
             return results
-        clouds = []
+        clouds, ratios = [], []
         for cloud in results['points']:
             ratio = np.random.uniform(*self.drop_ratio)
             keep = np.random.rand(len(cloud)) >= ratio
             clouds.append(cloud[torch.from_numpy(keep)])
+            ratios.append(ratio)
         results['points'] = clouds
+        results['point_dropout'] = tuple(ratios)
         return results
 
     def __repr__(self) -> str:

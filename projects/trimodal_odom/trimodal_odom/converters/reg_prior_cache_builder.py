@@ -1,0 +1,215 @@
+"""Compute the registration priors of KITTI sequences once, in parallel.
+
+Reads the info files of ``kitti_odom_converter.py`` for the frames and
+their scans and writes one :class:`RegPriorCache` file per sequence
+(format in :mod:`.reg_prior_cache`). A sequence is split into chunks of
+consecutive pairs; in a chunk every scan is read and prepared once and
+serves as the target of one pair and the source of the previous one.
+Chunks run in ``nproc`` processes (mmengine's
+``track_parallel_progress``: a progress bar per sequence with the time
+left). The chunk boundaries do not depend on ``nproc``, and every pair is
+registered from the identity, so the priors are the same for any ``nproc``
+and equal to :class:`OdomScanRegistration`'s on-the-fly registration of
+the same scans.
+"""
+import os
+import os.path as osp
+import time
+from typing import List, Optional, Sequence, Tuple
+
+import mmengine
+import numpy as np
+from mmengine.logging import print_log
+
+from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
+                                       parse_sequences)
+from ..datasets.reg_prior_cache import (REG_PRIOR_VERSION, RegPriorCache,
+                                        reg_prior_file_name, scan_fingerprint,
+                                        settings_json)
+from ..utils.kitti_io import KittiFormatError, kitti_error, load_velodyne
+from ..utils.registration import ScanRegistration
+from ..utils.se3 import pose_to_vector
+
+_PAIR_FIELDS = ('pose', 'converged', 'iterations', 'num_correspondences',
+                'error')
+# the per-pair arrays of a cache file: name, dtype, shape
+_ARRAYS = (('frame_ids', np.int64, (-1, 2)), ('pose', np.float64, (-1, 6)),
+           ('converged', bool, (-1, )), ('iterations', np.int64, (-1, )),
+           ('num_correspondences', np.int64, (-1, )), ('error', np.float64,
+                                                       (-1, )))
+
+
+def _register_chunk(task: Tuple[List[str], int, int, dict]) -> dict:
+    """Register the pairs ``(i, i + k)`` of a chunk of scan paths.
+
+    Args:
+        task (tuple): Scan paths (the chunk's frames and the ``k`` after
+            them), index of its first frame, frame gap ``k`` and the
+            :class:`ScanRegistration` settings.
+
+    Returns:
+        dict: Arrays of the chunk's pairs (see :data:`_PAIR_FIELDS`) and
+        ``frame_ids``.
+    """
+    paths, first, gap, cfg = task
+    reg = ScanRegistration(**cfg)
+    prepared = {}
+
+    def scan(i):
+        if i not in prepared:
+            prepared[i] = reg.prepare(load_velodyne(paths[i]), paths[i])
+            prepared.pop(i - gap - 1, None)
+        return prepared[i]
+
+    out = {key: [] for key in _PAIR_FIELDS + ('frame_ids', )}
+    for i in range(len(paths) - gap):
+        target = scan(i)
+        T, info = reg.align(scan(i + gap), target)
+        out['frame_ids'].append((first + i, first + i + gap))
+        out['pose'].append(pose_to_vector(T))
+        for key in _PAIR_FIELDS[1:]:
+            out[key].append(info[key])
+    return out
+
+
+def _load_frames(info_path: str, seq: str) -> List[dict]:
+    if not osp.isfile(info_path):
+        raise kitti_error(
+            'missing_file', info_path,
+            f'info file of sequence {seq} not found; create it '
+            'with python tools/dataset_converters/kitti_odom_converter.py')
+    info = mmengine.load(info_path)
+    meta = info.get('metainfo', {}) if isinstance(info, dict) else {}
+    if meta.get('info_version') != INFO_VERSION or 'data_list' not in info:
+        raise kitti_error(
+            'malformed_file', info_path, f'not a version {INFO_VERSION} '
+            'info file; convert the data again')
+    return info['data_list']
+
+
+def _up_to_date(path: str, settings: dict, seq: str, gap: int,
+                rel_paths: List[str], prints: np.ndarray) -> bool:
+    try:
+        cache = RegPriorCache(path, settings, seq)
+    except KittiFormatError:
+        return False
+    return cache.describes(rel_paths, prints, gap)
+
+
+def build_reg_prior_cache(root: str,
+                          sequences: Optional[Sequence] = None,
+                          info_dir: str = 'infos',
+                          out_dir: Optional[str] = None,
+                          pts_root: Optional[str] = None,
+                          frame_gap: int = 1,
+                          nproc: int = 1,
+                          chunk_size: int = 50,
+                          force: bool = False,
+                          **registration) -> List[str]:
+    """Compute and store the registration priors of KITTI sequences.
+
+    Args:
+        root (str): KITTI odometry root (holds ``INFO_DIR``).
+        sequences (Sequence, optional): Sequences (``'00,01'``, a list of
+            ints or strings). Defaults to every sequence with an info file.
+        info_dir (str): Folder of the info files, relative to ``root``.
+            Defaults to 'infos'.
+        out_dir (str, optional): Folder of the cache files. Defaults to
+            the info folder.
+        pts_root (str, optional): Root the infos' ``lidar_path`` are
+            relative to (the dataset's ``data_prefix.pts``). Defaults to
+            ``root``.
+        frame_gap (int): ``k`` of the pairs ``(t, t + k)``. Defaults to 1.
+        nproc (int): Worker processes. Defaults to 1.
+        chunk_size (int): Pairs of a task. Defaults to 50.
+        force (bool): Recompute sequences whose cache is up to date (same
+            settings, frame gap, scan paths and fingerprints).
+            Defaults to False.
+        **registration: Settings of :class:`ScanRegistration`.
+
+    Returns:
+        list[str]: The cache files written (up-to-date ones are skipped).
+
+    Raises:
+        KittiFormatError: A missing or malformed info file or scan, naming
+            it.
+    """
+    if frame_gap < 1 or chunk_size < 1 or nproc < 1:
+        raise ValueError('frame_gap, chunk_size and nproc must be >= 1, got '
+                         f'{frame_gap}, {chunk_size} and {nproc}')
+    settings = ScanRegistration(**registration).settings()
+    info_root = osp.join(root, info_dir)
+    out_dir = info_root if out_dir is None else out_dir
+    pts_root = root if pts_root is None else pts_root
+    if sequences is None:
+        names = os.listdir(info_root) if osp.isdir(info_root) else []
+        sequences = sorted(name[len('kitti_odom_infos_'):-len('.pkl')]
+                           for name in names
+                           if name.startswith('kitti_odom_infos_'))
+        if not sequences:
+            raise kitti_error(
+                'missing_file', info_root,
+                f'no info files; create them with python '
+                f'tools/dataset_converters/kitti_odom_converter.py {root}')
+    mmengine.mkdir_or_exist(out_dir)
+    written = []
+    for seq in parse_sequences(sequences):
+        frames = _load_frames(osp.join(info_root, info_file_name(seq)), seq)
+        rel_paths = [f['lidar_path'] for f in frames]
+        paths = [osp.join(pts_root, p) for p in rel_paths]
+        for path in paths:
+            if not osp.isfile(path):
+                raise kitti_error('missing_file', path,
+                                  'point cloud not found')
+        prints = np.array([scan_fingerprint(p) for p in paths],
+                          dtype=np.int64).reshape(-1, 2)
+        out_path = osp.join(out_dir, reg_prior_file_name(seq))
+        if not force and _up_to_date(out_path, settings, seq, frame_gap,
+                                     rel_paths, prints):
+            print_log(
+                f'sequence {seq}: {out_path} is up to date', logger='current')
+            continue
+        num_pairs = max(len(frames) - frame_gap, 0)
+        tasks = [(paths[s:min(s + chunk_size, num_pairs) + frame_gap], s,
+                  frame_gap, registration)
+                 for s in range(0, num_pairs, chunk_size)]
+        print_log(
+            f'sequence {seq}: registering {num_pairs} pairs (frame gap '
+            f'{frame_gap}) in {len(tasks)} chunks, {nproc} processes',
+            logger='current')
+        start = time.perf_counter()
+        if not tasks:
+            chunks = []
+        elif nproc > 1:
+            chunks = mmengine.track_parallel_progress(
+                _register_chunk, tasks, nproc, keep_order=True)
+        else:
+            chunks = mmengine.track_progress(_register_chunk, tasks)
+        elapsed = time.perf_counter() - start
+        arrays = {}
+        for key, dtype, shape in _ARRAYS:
+            values = [v for chunk in chunks for v in chunk[key]]
+            arrays[key] = np.asarray(values, dtype=dtype).reshape(shape)
+        tmp = out_path + '.tmp'
+        with open(tmp, 'wb') as f:
+            np.savez(
+                f,
+                version=np.array(REG_PRIOR_VERSION),
+                seq=np.array(seq),
+                settings=np.array(settings_json(settings)),
+                frame_gap=np.array(frame_gap),
+                lidar_paths=np.array(rel_paths, dtype=str),
+                scan_bytes=prints[:, 0],
+                scan_crc=prints[:, 1],
+                **arrays)
+        os.replace(tmp, out_path)
+        written.append(out_path)
+        failed = int((~arrays['converged']).sum())
+        per_pair = elapsed * min(nproc, len(tasks) or 1) / max(num_pairs, 1)
+        print_log(
+            f'sequence {seq}: {num_pairs} priors ({failed} failed '
+            f'registrations) in {elapsed:.1f} s, about '
+            f'{1000 * per_pair:.1f} ms a pair in one process -> {out_path}',
+            logger='current',
+            level=30 if failed else 20)
+    return written

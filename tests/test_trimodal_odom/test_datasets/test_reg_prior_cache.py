@@ -1,0 +1,114 @@
+"""The registration-prior cache: built once (in parallel or not, the same
+priors), skipped when up to date, refused when stale."""
+import os.path as osp
+
+import numpy as np
+import pytest
+from kitti_odom_layout import run_tool
+from mmengine.registry import init_default_scope
+
+from projects.trimodal_odom.trimodal_odom.converters import (
+    build_reg_prior_cache, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.datasets import (
+    KittiOdometryDataset, RegPriorCache, reg_prior_file_name)
+from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
+from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
+    KittiFormatError, load_velodyne)
+from projects.trimodal_odom.trimodal_odom.utils.registration import \
+    ScanRegistration
+
+TOOL = 'tools/dataset_converters/kitti_reg_prior_cache.py'
+
+
+@pytest.fixture
+def sample(tmp_path):
+    root = str(tmp_path / 'kitti')
+    generate_kitti_sample(root, preset='tiny', sequences=('00', ))
+    create_kitti_odom_infos(root)
+    return root
+
+
+def read(path):
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
+
+
+def test_parallel_build_equals_serial_and_is_kept(sample, tmp_path,
+                                                  monkeypatch):
+    serial = build_reg_prior_cache(
+        sample, out_dir=str(tmp_path / 'serial'), chunk_size=4)
+    assert serial == [str(tmp_path / 'serial' / reg_prior_file_name('00'))]
+    # the tool, two processes, default output beside the infos
+    assert run_tool(TOOL, [sample, '--nproc', '2'], monkeypatch) == 0
+    path = osp.join(sample, 'infos', reg_prior_file_name('00'))
+    a, b = read(serial[0]), read(path)
+    assert set(a) == set(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert a['frame_ids'].tolist() == [[i, i + 1] for i in range(11)]
+    assert a['converged'].all()
+    # up to date: skipped; --force recomputes
+    assert build_reg_prior_cache(sample) == []
+    assert build_reg_prior_cache(sample, force=True) == [path]
+    # other settings: rebuilt
+    assert build_reg_prior_cache(sample, downsample=0.4) == [path]
+    settings = ScanRegistration(downsample=0.4).settings()
+    assert len(RegPriorCache(path, settings)) == 11
+
+
+def test_stale_caches_are_refused(sample):
+    path = osp.join(sample, 'infos', reg_prior_file_name('00'))
+    with pytest.raises(
+            KittiFormatError,
+            match='cache not found; build it with python tools'):
+        RegPriorCache(path, ScanRegistration().settings())
+    build_reg_prior_cache(sample, frame_gap=1)
+    with pytest.raises(KittiFormatError) as e:
+        RegPriorCache(path, ScanRegistration(downsample=0.4).settings())
+    assert path in str(e.value)
+    assert 'downsample=0.5 (wanted 0.4)' in str(e.value)
+    assert '--force --reg-cfg downsample=0.4' in str(e.value)
+    cache = RegPriorCache(path, ScanRegistration().settings(), '00')
+    scans = [
+        osp.join(sample, f'sequences/00/velodyne/{i:06d}.bin')
+        for i in range(3)
+    ]
+    T, info = cache.lookup((1, 2), scans[1:])
+    assert info['converged'] and 0.6 < np.linalg.norm(T[:3, 3]) < 1.0
+    with pytest.raises(
+            KittiFormatError,
+            match=r'no prior for frames '
+            r'\(0, 2\).*--frame-gap 2'):
+        cache.lookup((0, 2), scans[::2])
+    with pytest.raises(KittiFormatError, match='frame 1 was sequences'):
+        cache.lookup((1, 2), scans[:2])
+    # the scan changes (same size): stale
+    points = load_velodyne(scans[2])
+    points[:, 0] += 0.5
+    points.tofile(scans[2])
+    with pytest.raises(KittiFormatError, match='stale.*000002.bin changed'):
+        cache.lookup((1, 2), scans[1:])
+    # the builder sees it too
+    assert build_reg_prior_cache(sample) == [path]
+
+
+def test_pipeline_without_its_cache_says_how_to_build_it(sample):
+    init_default_scope('mmdet3d')
+    pipeline = [
+        dict(type='LoadOdomPoints', coord_type='LIDAR', load_dim=4, use_dim=4),
+        dict(
+            type='OdomScanRegistration', prior_cache=osp.join(sample, 'infos'))
+    ]
+    ds = KittiOdometryDataset(
+        sample, sequences='00', pipeline=pipeline, test_mode=True)
+    with pytest.raises(
+            KittiFormatError,
+            match='kitti_reg_priors_00.npz: registration-prior cache not '
+            'found; build it with python tools/dataset_converters/'
+            'kitti_reg_prior_cache.py'):
+        ds[0]
+
+
+def test_builder_needs_the_infos(tmp_path, monkeypatch, capsys):
+    assert run_tool(TOOL, [str(tmp_path)], monkeypatch) == 1
+    assert 'no info files; create them with' in capsys.readouterr().err
