@@ -8,6 +8,10 @@ Layout read::
     RAW/<date>/<date>_drive_<NNNN>_sync/oxts/{data/*.txt, timestamps.txt}
     RAW/<date>/<date>_drive_<NNNN>_extract/oxts/{data/*.txt, timestamps.txt}
     RAW/<date>/calib_imu_to_velo.txt, calib_velo_to_cam.txt
+    IMU_ROOT/XX.mat      (imu_source='mat'; IMU_ROOT: ROOT/imus)
+
+With ``imu_only`` only ``poses/XX.txt`` and the IMU are needed (see
+:mod:`.kitti_mat_imu`).
 
 Written: ``OUT/kitti_odom_infos_XX.pkl`` per sequence (the format of
 :mod:`..datasets.odom_info_file`, read by ``KittiOdometryDataset``) and
@@ -33,6 +37,7 @@ from ..utils.kitti_io import (KittiFormatError, kitti_error, kitti_report,
 from .imu_resampling import imu_windows
 from .imu_statistics import compute_imu_stats
 from .kitti_integrity import check_frame_files
+from .kitti_mat_imu import imu_only_calibration, imu_only_times
 
 
 def convert_sequence(root: str,
@@ -43,7 +48,11 @@ def convert_sequence(root: str,
                      imu_rate: float = 100.0,
                      align_tol: float = 0.05,
                      max_gap: float = 0.1,
-                     report: Optional[DataReport] = None) -> Optional[dict]:
+                     report: Optional[DataReport] = None,
+                     imu_root: Optional[str] = None,
+                     imu_offset: int = 0,
+                     imu_only: bool = False,
+                     frame_period: Optional[float] = None) -> Optional[dict]:
     """Build the info dict of one sequence, recording problems in a report.
 
     Args:
@@ -52,8 +61,9 @@ def convert_sequence(root: str,
         seq (str): Two-digit sequence name.
         raw_root (str, optional): KITTI raw root. Defaults to
             ``ROOT/raw``.
-        imu_source (str): ``'extract'`` (~100 Hz, resampled) or ``'sync'``
-            (10 Hz). Defaults to 'extract'.
+        imu_source (str): ``'extract'`` (~100 Hz, resampled), ``'sync'``
+            (10 Hz) or ``'mat'`` (the KITTI IMU files of ``imu_root``).
+            Defaults to 'extract'.
         imu_frame (str): ``'lidar'``, ``'imu'`` or ``'camera'``. Defaults
             to 'lidar'.
         imu_rate (float): Rate of the resampling grid of extract data (Hz).
@@ -63,6 +73,17 @@ def convert_sequence(root: str,
         max_gap (float): Extract packet gaps (s) above which interpolated
             samples are counted. Defaults to 0.1.
         report (DataReport, optional): Report to fill.
+        imu_root (str, optional): Folder of the ``XX.mat`` files of
+            ``imu_source='mat'``. Defaults to ``ROOT/imus``.
+        imu_offset (int): Row offset of the ``'mat'`` windows (positive:
+            later rows; see :func:`~.kitti_imu_io.kitti_imu_windows`).
+            Defaults to 0.
+        imu_only (bool): Convert without images and scans (neither is
+            checked; the dataset then refuses camera and LiDAR); a missing
+            ``calib.txt`` / ``times.txt`` is replaced by the published
+            calibration / ``frame_period``. Defaults to False.
+        frame_period (float, optional): Seconds between frames of an
+            IMU-only sequence without ``times.txt``. Defaults to None.
 
     Returns:
         dict | None: ``{'metainfo': ..., 'data_list': [...]}`` in the
@@ -71,15 +92,17 @@ def convert_sequence(root: str,
     """
     report = kitti_report() if report is None else report
     raw_root = osp.join(root, 'raw') if raw_root is None else raw_root
-    loaded = _load_sequence_files(root, seq, report)
+    imu_root = osp.join(root, 'imus') if imu_root is None else imu_root
+    loaded = _load_sequence_files(root, seq, report, imu_only, frame_period)
     if loaded is None:
         return None
-    times, poses, calib = loaded
+    times, poses, calib, times_source = loaded
     n_errors = len(report.errors)
-    check_frame_files(root, seq, len(times), report)
+    if not imu_only:
+        check_frame_files(root, seq, len(times), report)
     windows, imu_meta = imu_windows(seq, times, calib['Tr'], raw_root,
                                     imu_source, imu_frame, imu_rate, align_tol,
-                                    max_gap, report)
+                                    max_gap, report, imu_root, imu_offset)
     if len(report.errors) > n_errors:
         return None
     data_list = [
@@ -96,46 +119,76 @@ def convert_sequence(root: str,
         info_version=INFO_VERSION,
         seq=seq,
         num_frames=len(times),
+        imu_only=imu_only,
+        times_source=times_source,
         calib=dict(
             Tr=calib['Tr'].tolist(),
-            P2=calib['P2'].tolist(),
-            T_velo_imu=imu_meta.pop('T_velo_imu')),
+            P2=None if calib['P2'] is None else calib['P2'].tolist(),
+            T_velo_imu=imu_meta.pop('T_velo_imu'),
+            source=calib.get('source', 'calib.txt')),
         imu=imu_meta)
     return dict(metainfo=metainfo, data_list=data_list)
 
 
-def _load_sequence_files(root: str, seq: str, report: DataReport
-                         ) -> Optional[Tuple[np.ndarray, np.ndarray, dict]]:
-    """``times`` (N, ), ``poses`` (N, 4, 4) and the calibration of one
-    sequence, or None (problems recorded in ``report``)."""
+def _load_sequence_files(
+    root: str, seq: str, report: DataReport, imu_only: bool,
+    frame_period: Optional[float]
+) -> Optional[Tuple[np.ndarray, np.ndarray, dict, str]]:
+    """``times`` (N, ), ``poses`` (N, 4, 4), the calibration of one
+    sequence and where its times come from, or None (problems recorded in
+    ``report``).  IMU-only, a missing ``calib.txt`` or ``times.txt`` is
+    replaced (:func:`imu_only_calibration`, :func:`imu_only_times`)."""
     seq_dir = osp.join(root, 'sequences', seq)
-    if not osp.isdir(seq_dir):
+    if not osp.isdir(seq_dir) and not imu_only:
         report.error('missing_sequence', seq_dir,
                      f'sequence {seq} not found (searched {seq_dir})')
         return None
+    calib_path = osp.join(seq_dir, 'calib.txt')
     times_path = osp.join(seq_dir, 'times.txt')
     pose_path = osp.join(root, 'poses', f'{seq}.txt')
     loaded = {}
-    for key, fn, path in (('calib', load_calib, osp.join(seq_dir,
-                                                         'calib.txt')),
-                          ('times', load_times,
-                           times_path), ('poses', load_poses, pose_path)):
+    files = dict(
+        calib=(load_calib, calib_path),
+        times=(load_times, times_path),
+        poses=(load_poses, pose_path))
+    for key, (fn, path) in files.items():
+        if imu_only and key != 'poses' and not osp.isfile(path):
+            continue  # replaced below
         try:
             loaded[key] = fn(path)
         except KittiFormatError as e:
             report.add_errors(e)
-    if len(loaded) < 3:
+    times_source = 'times.txt'
+    if imu_only and 'poses' in loaded:
+        if not osp.isfile(calib_path):
+            loaded['calib'] = imu_only_calibration(seq, calib_path, report)
+        if not osp.isfile(times_path):
+            loaded['times'] = imu_only_times(times_path, len(loaded['poses']),
+                                             frame_period, report)
+            times_source = f'frames {frame_period} s apart'
+    if any(loaded.get(k) is None for k in ('calib', 'times', 'poses')):
         return None
     if len(loaded['poses']) != len(loaded['times']):
         report.error(
             'count_mismatch', pose_path, f'{len(loaded["poses"])} poses but '
             f'{len(loaded["times"])} frames in {times_path}')
         return None
-    return loaded['times'], loaded['poses'], loaded['calib']
+    return loaded['times'], loaded['poses'], loaded['calib'], times_source
 
 
-def list_sequences(root: str) -> List[str]:
-    """Sequences of ``ROOT/sequences`` that have a ground-truth pose file."""
+def list_sequences(root: str,
+                   imu_only: bool = False,
+                   imu_root: Optional[str] = None) -> List[str]:
+    """Sequences of ``ROOT/sequences`` that have a ground-truth pose file;
+    with ``imu_only``, those of ``ROOT/poses`` that have an IMU file
+    ``imu_root/XX.mat`` (every one if ``imu_root`` is None)."""
+    if imu_only:
+        pose_root = osp.join(root, 'poses')
+        if not osp.isdir(pose_root):
+            raise kitti_error('missing_folder', pose_root, 'folder not found')
+        names = [f[:-4] for f in os.listdir(pose_root) if f.endswith('.txt')]
+        return sorted(s for s in names if s.isdigit() and (
+            imu_root is None or osp.isfile(osp.join(imu_root, f'{s}.mat'))))
     seq_root = osp.join(root, 'sequences')
     if not osp.isdir(seq_root):
         raise kitti_error('missing_folder', seq_root, 'folder not found')
@@ -155,7 +208,8 @@ def check_kitti_integrity(root: str,
         root (str): KITTI odometry root.
         raw_root (str, optional): KITTI raw root. Defaults to ``ROOT/raw``.
         sequences (str | list, optional): Sequences to check. Defaults to
-            every sequence with a pose file.
+            every sequence with a pose file (IMU-only from IMU files: and
+            an IMU file).
         deep (bool): Also read every point cloud and check for NaN / inf.
             Defaults to False.
         **kwargs: Options of :func:`convert_sequence`.
@@ -165,16 +219,20 @@ def check_kitti_integrity(root: str,
         of the sequences without errors.
     """
     report = kitti_report()
-    seqs = (
-        list_sequences(root)
-        if sequences is None else parse_sequences(sequences))
+    if sequences is None:
+        imu_root = None
+        if kwargs.get('imu_source') == 'mat':
+            imu_root = kwargs.get('imu_root') or osp.join(root, 'imus')
+        seqs = list_sequences(root, kwargs.get('imu_only', False), imu_root)
+    else:
+        seqs = parse_sequences(sequences)
     infos = []
     for seq in seqs:
         info = convert_sequence(root, seq, raw_root, report=report, **kwargs)
         if info is None:
             continue
         infos.append(info)
-        if deep:
+        if deep and not info['metainfo']['imu_only']:
             for frame in info['data_list']:
                 try:
                     load_velodyne(osp.join(root, frame['lidar_path']))
