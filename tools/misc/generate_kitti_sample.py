@@ -9,6 +9,9 @@ Examples::
     python tools/misc/generate_kitti_sample.py data/kitti_sample
     python tools/misc/generate_kitti_sample.py data/kitti_demo \\
         --preset demo --sequences 00,09 --manifest data/kitti_demo.json
+    # OXTS with the real KITTI IMU of the same drives
+    python tools/misc/generate_kitti_sample.py data/kitti_demo \\
+        --preset demo --imu-source real --imu-root data/kitti_imu/imus
 
 A re-run with the same arguments finds the stamp file left by a complete
 run (``ROOT/.kitti_sample.json``) and exits at once.
@@ -38,6 +41,14 @@ def parse_args() -> argparse.Namespace:
         '--sequences',
         help='comma-separated sequences among 00, 09, 10 and 03 (no raw '
         'data), e.g. "00,09" (default: the preset\'s)')
+    parser.add_argument(
+        '--imu-source',
+        choices=['synthetic', 'real'],
+        default='synthetic',
+        help='IMU of the OXTS files: simulated from the trajectory, or the '
+        'real KITTI IMU of the same drive (--imu-root) (default: synthetic)')
+    parser.add_argument(
+        '--imu-root', help='folder of the real KITTI IMU files XX.mat')
     parser.add_argument('--manifest', help='also write the manifest here')
     return parser.parse_args()
 
@@ -56,8 +67,12 @@ def main() -> None:
     args = parse_args()
     sequences = _sequences(args.sequences)
     raw_root = osp.abspath(args.raw_root or osp.join(args.root, 'raw'))
+    if (args.imu_source == 'real') != (args.imu_root is not None):
+        raise SystemExit('--imu-source real needs --imu-root, and '
+                         '--imu-root only goes with --imu-source real')
+    imu_root = None if args.imu_root is None else osp.abspath(args.imu_root)
     done = complete_sample(args.root, args.preset, args.seed, raw_root,
-                           sequences)
+                           sequences, imu_root)
     if done is not None:
         print(f'{args.root}: sample already complete, nothing to do')
         manifest = done['manifest']
@@ -70,7 +85,8 @@ def main() -> None:
             raw_root=raw_root,
             preset=args.preset,
             seed=args.seed,
-            sequences=sequences)
+            sequences=sequences,
+            imu_root=imu_root)
         frames = {k: v['num_frames'] for k, v in manifest['sequences'].items()}
         print(f'{args.root}: wrote sequences {frames} (raw data in '
               f'{raw_root}) in {time.time() - start:.1f} s')
