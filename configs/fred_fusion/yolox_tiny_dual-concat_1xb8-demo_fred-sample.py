@@ -1,7 +1,9 @@
 # Demo on the built-in sample (``tools/misc/generate_fred_sample.py ROOT
 # --preset demo``, then ``tools/dataset_converters/fred_converter.py
 # ROOT``): RGB + event YOLOX with quarter-width streams on the sample's
-# 320x192 frames, trained in about 10 minutes on a 2-core CPU.
+# 320x180 frames, trained in about 10 minutes on a 2-core CPU. Real FRED
+# frames (1280x720, 16:9 like the sample) are letterboxed to the same
+# 320x180 and padded to 320x192 in training, testing and prediction.
 # The rgb / event demo configs inherit this file: the three compare like
 # for like.
 _base_ = [
@@ -11,7 +13,7 @@ _base_ = [
 
 widen_factor = 0.125
 neck_channels = 32
-img_scale = (320, 192)  # (width, height) of the sample frames
+img_scale = (320, 180)  # (width, height) of the sample frames
 max_epochs = 20
 base_lr = 0.002
 

@@ -76,7 +76,7 @@ def test_predict_sequence_folder_rgb_model(tool, tmp_path):
         assert '/RGB/' in frame['img_path']
         assert '/Event/Frames/' in frame['event_path']
         assert frame['paired'] == (abs(frame['time_diff']) <= 0.1)
-        # score threshold 0 keeps every box, in the 160x96 frame
+        # score threshold 0 keeps every box, in the 160x90 frame
         assert len(frame['detections']) == 3
         scores = [d['score'] for d in frame['detections']]
         assert scores == sorted(scores, reverse=True)
@@ -84,7 +84,7 @@ def test_predict_sequence_folder_rgb_model(tool, tmp_path):
         assert set(det) == {'bbox', 'score', 'label', 'class_name'}
         assert 0 <= det['label'] < 5
         x1, y1, x2, y2 = det['bbox']
-        assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 96
+        assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 90
     assert len(os.listdir(out / 'vis')) == 2
 
 
