@@ -9,6 +9,7 @@ import json
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -30,8 +31,12 @@ def shrink_pipeline(pipeline: list) -> None:
             t['border'] = (-SCALE // 2, -SCALE // 2)
 
 
-def shrink(cfg: Config, root: str, work_dir: str) -> Config:
-    """Tiny model, tiny sample, one batch of training and validation."""
+def shrink(cfg: Config,
+           root: str,
+           work_dir: str,
+           coco_checkpoint: str = None) -> Config:
+    """Tiny model, tiny sample, one batch of training and validation; a
+    local checkpoint (of the tiny widths) in place of a model-zoo URL."""
     cfg.work_dir = work_dir
     # a unique visualizer: mmengine reuses instances by name
     cfg.visualizer.name = f'vis_{osp.basename(work_dir)}'
@@ -42,6 +47,9 @@ def shrink(cfg: Config, root: str, work_dir: str) -> Config:
     model.bbox_head.in_channels = model.bbox_head.feat_channels = 16
     if model.get('pair_discriminator'):
         model.pair_discriminator.in_channels = int(1024 * WIDEN)
+    init_cfg = model.get('init_cfg')
+    if init_cfg and init_cfg['type'] == 'StreamPretrained':
+        init_cfg.checkpoint = coco_checkpoint
     if 'demo' in osp.basename(cfg.filename):
         # keep every box: the COCO evaluation runs on real detections
         model.test_cfg.score_thr = 0.0
@@ -81,20 +89,31 @@ def read_scalars(work_dir: str) -> list:
 def test_every_config_is_tested():
     names = [osp.basename(c) for c in CONFIGS]
     assert 'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py' in names
-    assert len(names) >= 14
+    assert 'yolox_s_dual-concat_coco-pretrained_1xb8-300e_fred.py' in names
+    assert len(names) >= 17
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
-def test_config_trains_and_evaluates(config, fred_tiny_root, tmp_path):
+def test_config_trains_and_evaluates(config, fred_tiny_root, coco_checkpoint,
+                                     tmp_path):
     # yapf-formatting the config text (log, dump, every checkpoint) would
     # dominate the run time; Config.fromfile does not pass the switch on
     cfg = Config(
         Config.fromfile(config).to_dict(),
         filename=config,
         format_python_code=False)
-    cfg = shrink(cfg, fred_tiny_root, str(tmp_path))
+    cfg = shrink(cfg, fred_tiny_root, str(tmp_path), coco_checkpoint)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    if cfg.model.get('init_cfg'):
+        # started from the checkpoint; the frozen backbones still hold it
+        source = torch.load(coco_checkpoint, weights_only=False)['state_dict']
+        state = runner.model.state_dict()
+        for key in ('stem.conv.conv.weight',
+                    'stage4.2.blocks.0.conv2.bn.running_var'):
+            for stream in cfg.model.modalities:
+                assert torch.equal(state[f'backbones.{stream}.{key}'],
+                                   source[f'backbone.{key}'])
 
     # periodic / last and best checkpoints
     assert osp.isfile(tmp_path / 'epoch_1.pth')
