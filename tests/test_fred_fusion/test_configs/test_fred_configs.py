@@ -93,6 +93,28 @@ def test_every_config_is_tested():
     assert len(names) >= 17
 
 
+def letterbox(pipeline: list) -> list:
+    """The resize and pad steps of a pipeline."""
+    return [
+        t['transform'] for t in pipeline
+        if t['type'] == 'SyncTransform' and t['transform']['type'] in (
+            'Resize', 'Pad')
+    ]
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_train_val_and_test_letterbox_alike(config):
+    """Training (once the mosaic epochs are over), validation and testing
+    (and so tools/misc/predict_fred.py) resize and pad frames the same
+    way."""
+    cfg = Config.fromfile(config)
+    test = letterbox(cfg.test_dataloader.dataset.pipeline)
+    assert [t['type'] for t in test] == ['Resize', 'Pad']
+    assert test[0]['keep_ratio']
+    assert letterbox(cfg.train_dataloader.dataset.pipeline) == test
+    assert letterbox(cfg.val_dataloader.dataset.pipeline) == test
+
+
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
 def test_config_trains_and_evaluates(config, fred_tiny_root, coco_checkpoint,
                                      tmp_path):
