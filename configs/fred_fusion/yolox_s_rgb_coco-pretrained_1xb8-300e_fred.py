@@ -1,10 +1,10 @@
 # Single-modality baseline from COCO: the RGB stream alone, started from
 # mmdet's COCO-trained YOLOX-s like the dual model it compares with.
-_base_ = './yolox_s_dual-concat_coco-pretrained_1xb8-300e_fred.py'
+_base_ = [
+    './yolox_s_rgb_1xb8-300e_fred.py',
+    './_base_/models/yolox_s_coco-pretrained.py'
+]
 
-modality = 'rgb'
 model = dict(
-    modalities=(modality, ), data_preprocessor=dict(modalities=(modality, )))
-train_dataloader = dict(dataset=dict(dataset=dict(modality=modality)))
-val_dataloader = dict(dataset=dict(modality=modality))
-test_dataloader = val_dataloader
+    data_preprocessor=_base_.coco_data_preprocessor,
+    init_cfg=_base_.coco_init_cfg)

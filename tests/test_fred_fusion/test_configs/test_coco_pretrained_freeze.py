@@ -5,10 +5,10 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.runner import Runner
 
-from tests.test_fred_fusion.test_configs.test_fred_configs import shrink
+from tests.test_fred_fusion.test_configs.test_fred_configs import (load_config,
+                                                                   shrink)
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
@@ -20,11 +20,8 @@ def test_freeze_stage_keeps_the_pretrained_backbones(freeze_epochs,
                                                      fred_tiny_root,
                                                      coco_checkpoint,
                                                      tmp_path):
-    cfg = Config(
-        Config.fromfile(CONFIG).to_dict(),
-        filename=CONFIG,
-        format_python_code=False)
-    cfg = shrink(cfg, fred_tiny_root, str(tmp_path), coco_checkpoint)
+    cfg = shrink(
+        load_config(CONFIG), fred_tiny_root, str(tmp_path), coco_checkpoint)
     cfg.train_cfg.update(max_epochs=2, val_interval=2)
     cfg.train_dataloader.num_batch_per_epoch = 3
     (hook, ) = [

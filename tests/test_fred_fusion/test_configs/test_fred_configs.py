@@ -31,6 +31,16 @@ def shrink_pipeline(pipeline: list) -> None:
             t['border'] = (-SCALE // 2, -SCALE // 2)
 
 
+def load_config(config: str) -> Config:
+    """The config, without yapf-formatting its text: that (log, dump, every
+    checkpoint) would dominate the run time, and Config.fromfile does not
+    pass the switch on."""
+    return Config(
+        Config.fromfile(config).to_dict(),
+        filename=config,
+        format_python_code=False)
+
+
 def shrink(cfg: Config,
            root: str,
            work_dir: str,
@@ -118,13 +128,8 @@ def test_train_val_and_test_letterbox_alike(config):
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
 def test_config_trains_and_evaluates(config, fred_tiny_root, coco_checkpoint,
                                      tmp_path):
-    # yapf-formatting the config text (log, dump, every checkpoint) would
-    # dominate the run time; Config.fromfile does not pass the switch on
-    cfg = Config(
-        Config.fromfile(config).to_dict(),
-        filename=config,
-        format_python_code=False)
-    cfg = shrink(cfg, fred_tiny_root, str(tmp_path), coco_checkpoint)
+    cfg = shrink(
+        load_config(config), fred_tiny_root, str(tmp_path), coco_checkpoint)
     runner = Runner.from_cfg(cfg)
     runner.train()
     if cfg.model.get('init_cfg'):

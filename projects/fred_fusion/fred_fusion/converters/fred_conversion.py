@@ -170,6 +170,17 @@ def iter_sequences(root: str,
         yield from pool.imap(convert_sequence, tasks, chunksize=1)
 
 
+def _options(coords: str, class_mode: str, fusion_threshold: float,
+             ann_tolerance: float, box_tolerance: float) -> dict:
+    """The per-sequence options of :func:`convert_sequence`."""
+    return dict(
+        coords=coords,
+        class_mode=class_mode,
+        box_tolerance=box_tolerance,
+        fusion_threshold=fusion_threshold,
+        ann_tolerance=ann_tolerance)
+
+
 def convert_split(root: str,
                   split: str,
                   seq_ids: Sequence[str],
@@ -226,13 +237,10 @@ def convert_split(root: str,
     Raises:
         FREDDataError: Listing every problem, as described above.
     """
-    options = dict(
-        coords=coords,
-        class_mode=class_mode,
-        box_tolerance=box_tolerance,
-        fusion_threshold=fusion_threshold,
-        ann_tolerance=ann_tolerance)
-    run = _Run(root, options, skip_bad, pool, progress)
+    run = _Run(
+        root,
+        _options(coords, class_mode, fusion_threshold, ann_tolerance,
+                 box_tolerance), skip_bad, pool, progress)
     run.split_files[split] = split_file or out_file or root
     return run.convert({split: list(seq_ids)}, {split: out_file})[split]
 
@@ -279,13 +287,10 @@ def convert_splits(root: str,
     Raises:
         FREDDataError: Listing every problem of the run.
     """
-    options = dict(
-        coords=coords,
-        class_mode=class_mode,
-        box_tolerance=box_tolerance,
-        fusion_threshold=fusion_threshold,
-        ann_tolerance=ann_tolerance)
-    run = _Run(root, options, skip_bad, pool, progress)
+    run = _Run(
+        root,
+        _options(coords, class_mode, fusion_threshold, ann_tolerance,
+                 box_tolerance), skip_bad, pool, progress)
     if not osp.isdir(root):
         run.report.error('missing_root', root,
                          'data root does not exist or is not a folder')

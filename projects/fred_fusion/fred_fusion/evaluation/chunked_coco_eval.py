@@ -27,6 +27,20 @@ def _coco(images: List[dict], annotations: List[dict],
     return coco
 
 
+def _box_annotation(ann_id: int, img_id: int, box: Tuple[float, ...],
+                    label: float, **fields) -> dict:
+    """A COCO box annotation of an ``(x1, y1, x2, y2)`` box (ids from 1)."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    return dict(
+        id=ann_id,
+        image_id=img_id,
+        bbox=[x1, y1, w, h],
+        category_id=int(label),
+        area=w * h,
+        **fields)
+
+
 class _Matches:
     """The per-image evaluation results of one category and area range,
     concatenated: what ``COCOeval.accumulate`` reads of them."""
@@ -138,27 +152,21 @@ class ChunkedCOCOeval:
             infos.append(dict(id=img_id, width=int(width), height=int(height)))
             # as mmdet's CocoMetric.gt_to_coco_json
             for x1, y1, x2, y2, label, ignore in gts.tolist():
-                w, h = x2 - x1, y2 - y1
                 gt_anns.append(
-                    dict(
-                        id=len(gt_anns) + 1,
-                        image_id=img_id,
-                        bbox=[x1, y1, w, h],
-                        iscrowd=int(ignore),
-                        category_id=int(label),
-                        area=w * h))
+                    _box_annotation(
+                        len(gt_anns) + 1,
+                        img_id, (x1, y1, x2, y2),
+                        label,
+                        iscrowd=int(ignore)))
             # as CocoMetric.results2json, then COCO.loadRes
             for x1, y1, x2, y2, score, label in preds.tolist():
-                w, h = x2 - x1, y2 - y1
                 dt_anns.append(
-                    dict(
-                        id=len(dt_anns) + 1,
-                        image_id=img_id,
-                        bbox=[x1, y1, w, h],
+                    _box_annotation(
+                        len(dt_anns) + 1,
+                        img_id, (x1, y1, x2, y2),
+                        label,
                         score=score,
-                        category_id=int(label),
-                        iscrowd=0,
-                        area=w * h))
+                        iscrowd=0))
         cocoeval = COCOeval(
             _coco(infos, gt_anns, self.categories),
             _coco(infos, dt_anns, self.categories), 'bbox')
