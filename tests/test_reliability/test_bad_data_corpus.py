@@ -11,8 +11,9 @@ rises above that of the clean sample; the report names the file.
 
 Entry points (``fred-`` / ``kitti-`` prefix): ``converter`` (library
 function, in-process), ``converter-skip`` (FRED converter with
-``skip_bad``), ``converter-cli`` / ``integrity-cli`` (the tool run in a
-subprocess), ``integrity`` (FRED: the tool's ``main`` in-process; KITTI:
+``skip_bad``; it still fails on what no option skips, such as a split
+left without boxes), ``converter-cli`` / ``integrity-cli`` (the tool run
+in a subprocess), ``integrity`` (FRED: the tool's ``main`` in-process; KITTI:
 ``check_kitti_integrity(deep=True)``), ``dataset`` (the dataset built from
 a config dict, every sample loaded through its pipeline) and ``loader``
 (the loading transforms applied to every entry of the converted
@@ -44,6 +45,14 @@ fred_corrupt_jpg_decode  | RGB jpg garbage after SOF    | dataset         | erro
 fred_corrupt_png_decode  | event png IDAT data garbled  | loader          | error: cannot decode
 fred_split_missing_seq   | split lists sequence 7       | converter-skip  | skip: missing_sequence
 fred_split_bad_line      | split line 2 'a/b/'          | converter       | error: file:2 expected an id
+fred_split_empty         | train split file emptied     | converter-cli   | error: exit 1, lists no sequence
+fred_missing_root        | data root removed            | converter-cli   | error: exit 1, root does not exist
+fred_missing_root_check  | data root removed            | integrity       | error: root does not exist
+fred_two_splits          | bad jpg (train), line (test) | converter-cli   | error: exit 1, both named, counted
+fred_two_sequences_check | bad jpg and png, 2 sequences | integrity       | error: both named, counted
+fred_ann_missing_class   | line 3 without its class     | converter-cli   | error: exit 1, use --classes drone
+fred_ann_refused_frame   | line 3 with text for y1      | converter-skip  | skip: its frame dropped
+fred_ann_no_class_at_all | no line of train has a class | converter-skip  | error: split would hold no box
 kitti_bin_size           | .bin + 6 bytes               | integrity       | error: not a multiple of 16
 kitti_bin_empty          | .bin of 0 bytes              | integrity       | error: file is empty
 kitti_bin_empty_ds       | .bin of 0 bytes              | dataset         | error: file is empty
@@ -336,6 +345,54 @@ def fred_split_bad_line(root):
     return dict(path=path)
 
 
+def _split_file(root: str, split: str = 'train') -> str:
+    return osp.join(root, 'dataset_splits', f'{split}_split.txt')
+
+
+def fred_split_empty(root):
+    _write(_split_file(root), b'')
+    return dict(path=_split_file(root))
+
+
+def fred_missing_root(root):
+    shutil.rmtree(root)
+    return dict(path=root)
+
+
+def fred_two_splits(root):
+    """A truncated RGB frame in a train sequence and a malformed line in
+    a test sequence: both are reported by one run."""
+    _truncate(_rgb(root))
+    test_seq = _lines(_split_file(root, 'test'))[0].rstrip('/')
+    coords = osp.join(root, test_seq, 'coordinates.txt')
+    _replace_line(coords, 3, '0.033333: 122.0, 52.0, 132.0')
+    return dict(path=_rgb(root), other=coords)
+
+
+def fred_two_sequences(root):
+    """Broken frames in two train sequences, both reported."""
+    _truncate(_rgb(root))
+    second = _lines(_split_file(root))[1].rstrip('/')
+    event = _frames(root, second, 'Event/Frames')[2]
+    _empty(event)
+    return dict(path=_rgb(root), other=event)
+
+
+fred_ann_missing_class = _ann_line('0.033333: 122.0, 52.0, 132.0, 61.0, 1')
+fred_ann_refused_frame = _ann_line(
+    '0.033333: 122.0, abc, 132.0, 61.0, 1, DJI Tello EDU')
+
+
+def fred_ann_no_class_at_all(root):
+    """Every line of every train sequence without its class (an older
+    release read in five-class mode)."""
+    for seq in _fred_seq_ids(root):
+        coords = osp.join(root, seq, 'coordinates.txt')
+        _write_lines(coords,
+                     [line.rsplit(',', 1)[0] for line in _lines(coords)])
+    return dict(path=_split_file(root), coords=_coords(root))
+
+
 # ---------------------------------------------------------------------------
 # KITTI faults
 # ---------------------------------------------------------------------------
@@ -514,7 +571,7 @@ class Outcome(NamedTuple):
 
 
 def _fred_seq_ids(root: str) -> list:
-    return read_split_file(osp.join(root, 'dataset_splits', 'train_split.txt'))
+    return read_split_file(_split_file(root))
 
 
 def run_fred_converter(root, work, options):
@@ -529,8 +586,16 @@ def run_fred_converter(root, work, options):
 
 
 def run_fred_converter_skip(root, work, options):
-    stats = convert_split(
-        root, 'train', _fred_seq_ids(root), None, skip_bad=True)
+    try:
+        stats = convert_split(
+            root,
+            'train',
+            _fred_seq_ids(root),
+            None,
+            skip_bad=True,
+            split_file=_split_file(root))
+    except FREDDataError as e:
+        return Outcome(True, str(e), Counter())
     return Outcome(False, '\n'.join(stats['problems']),
                    Counter(stats['skipped']))
 
@@ -785,6 +850,37 @@ CASES = [
         'fred_split_bad_line', fred_split_bad_line, 'converter',
         r'{path}:2: expected a sequence id like "12/", got .a/b/. '
         r'\[malformed_split_line\]'),
+    # FRED: every problem of a run at once, missing data
+    error('fred_split_empty', fred_split_empty, 'converter-cli',
+          r'{path}: split file lists no sequence \[empty_split\]'),
+    error(
+        'fred_missing_root', fred_missing_root, 'converter-cli',
+        r'{path}: data root does not exist or is not a folder '
+        r'\[missing_root\]'),
+    error(
+        'fred_missing_root_check', fred_missing_root, 'integrity',
+        r'{path}: data root does not exist or is not a folder '
+        r'\[missing_root\]'),
+    error(
+        'fred_two_splits', fred_two_splits, 'converter-cli',
+        r'FRED data: 2 error\(s\) \(malformed_line: 1, unreadable_frame: 1\)'
+        r'(.|\n)*{path}: file is truncated(.|\n)*{other}:3: expected '
+        r'(.|\n)*Nothing was written'),
+    error(
+        'fred_two_sequences_check', fred_two_sequences, 'integrity',
+        r'FRED data: 2 error\(s\) \(unreadable_frame: 2\)(.|\n)*'
+        r'{path}: file is truncated(.|\n)*{other}: file is empty'),
+    error(
+        'fred_ann_missing_class', fred_ann_missing_class, 'converter-cli',
+        r'{path}:3: line has no class; .*--classes drone.* '
+        r'\[missing_class\](.|\n)*rerun with --classes drone'),
+    skip('fred_ann_refused_frame', fred_ann_refused_frame, 'converter-skip',
+         'frames dropped (malformed_line)',
+         r'{path}:3: time and coordinates must be finite'),
+    error(
+        'fred_ann_no_class_at_all', fred_ann_no_class_at_all, 'converter-skip',
+        r"{path}: split 'train' would hold no box: none "
+        r'of its 0 frames(.|\n)*{coords}:1: line has no class'),
     # KITTI: point clouds and images
     error('kitti_bin_size', kitti_bin_size, 'integrity',
           r'{path}: \d+ bytes is not a multiple of 16'),
