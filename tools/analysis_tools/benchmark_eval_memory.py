@@ -6,7 +6,7 @@ Example::
         --preset demo --num-sequences 42 --num-test 40 --num-frames 250
     python tools/dataset_converters/fred_converter.py data/fred_eval10k
     python tools/analysis_tools/benchmark_eval_memory.py \\
-        configs/fred_fusion/yolox_tiny_dual-concat_1xb8-demo_fred-sample.py \\
+        configs/fred_fusion/yolox_w0125_dual-concat_1xb8-demo_fred-sample.py \\
         work_dirs/fred_demo/best_coco_bbox_mAP_epoch_20.pth \\
         --data-root data/fred_eval10k --sizes 1000 10000 \\
         --evaluators FREDCocoMetric CocoMetric

@@ -120,7 +120,10 @@ def letterbox(pipeline: list) -> list:
     """The resize and pad steps of a pipeline (wrapped in SyncTransform
     or not)."""
     steps = [t.get('transform', t) for t in pipeline]
-    return [t for t in steps if t['type'] in ('Resize', 'Pad')]
+    return [{
+        k: v
+        for k, v in t.items() if k != '_scope_'
+    } for t in steps if t['type'] in ('Resize', 'Pad')]
 
 
 def train_letterbox(cfg: Config) -> list:

@@ -8,7 +8,7 @@ from tests.test_fred_fusion.checkpoints import init_checkpoint
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_eval_memory.py')
 CONFIG = osp.join(REPO, 'configs', 'fred_fusion',
-                  'yolox_tiny_dual-concat_1xb8-demo_fred-sample.py')
+                  'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py')
 
 
 def test_benchmark_prints_peak_rss_and_map(fred_tiny_root, tmp_path, capsys):
