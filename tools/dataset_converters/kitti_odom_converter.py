@@ -72,7 +72,7 @@ def main() -> int:
             imu_source=args.imu_source,
             imu_frame=args.imu_frame,
             imu_rate=args.imu_rate)
-    except KittiFormatError as e:
+    except (KittiFormatError, ValueError) as e:
         print(f'conversion failed, nothing written:\n{e}', file=sys.stderr)
         return 1
     print_log(f'wrote {len(written)} files', logger='current')

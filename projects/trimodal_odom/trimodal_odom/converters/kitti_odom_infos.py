@@ -28,8 +28,7 @@ from mmfusion.utils.fileio import atomic_open, atomic_write_text
 from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
                                        parse_sequences)
 from ..utils.kitti_io import (KittiFormatError, kitti_error, kitti_report,
-                              load_calib, load_poses, load_times,
-                              load_velodyne)
+                              load_calib, load_poses, load_times)
 from .imu_resampling import imu_windows
 from .imu_statistics import compute_imu_stats
 from .kitti_integrity import check_frame_files
@@ -43,8 +42,16 @@ def convert_sequence(root: str,
                      imu_rate: float = 100.0,
                      align_tol: float = 0.05,
                      max_gap: float = 0.1,
+                     deep: bool = False,
                      report: Optional[DataReport] = None) -> Optional[dict]:
     """Build the info dict of one sequence, recording problems in a report.
+
+    Every file of the sequence is checked, also after a problem in another
+    one (a bad pose file does not hide a bad point cloud): the calibration,
+    times and poses (every line), every image (decoded) and point cloud
+    (sized; with ``deep`` also read) of the frames that ``times.txt`` lists
+    (the pose file, when ``times.txt`` does not load), and the raw OXTS
+    files (without the calibration too).
 
     Args:
         root (str): KITTI odometry root (holds ``sequences/`` and
@@ -62,6 +69,8 @@ def convert_sequence(root: str,
             without a warning. Defaults to 0.05.
         max_gap (float): Extract packet gaps (s) above which interpolated
             samples are counted. Defaults to 0.1.
+        deep (bool): Also read every point cloud and check for NaN / inf.
+            Defaults to False.
         report (DataReport, optional): Report to fill.
 
     Returns:
@@ -71,17 +80,27 @@ def convert_sequence(root: str,
     """
     report = kitti_report() if report is None else report
     raw_root = osp.join(root, 'raw') if raw_root is None else raw_root
-    loaded = _load_sequence_files(root, seq, report)
-    if loaded is None:
+    seq_dir = osp.join(root, 'sequences', seq)
+    if not osp.isdir(seq_dir):
+        report.error('missing_sequence', seq_dir,
+                     f'sequence {seq} not found (searched {seq_dir})')
         return None
-    times, poses, calib = loaded
     n_errors = len(report.errors)
-    check_frame_files(root, seq, len(times), report)
-    windows, imu_meta = imu_windows(seq, times, calib['Tr'], raw_root,
-                                    imu_source, imu_frame, imu_rate, align_tol,
-                                    max_gap, report)
+    loaded = _load_sequence_files(root, seq, report)
+    times = loaded.get('times')
+    # The frames are those of times.txt, else of the pose file.
+    frames = loaded.get('times', loaded.get('poses'))
+    if frames is not None:
+        check_frame_files(root, seq, len(frames), report, deep)
+    if times is not None:
+        # Without the calibration the OXTS files are still checked.
+        Tr = loaded['calib']['Tr'] if 'calib' in loaded else np.eye(4)
+        windows, imu_meta = imu_windows(seq, times, Tr, raw_root, imu_source,
+                                        imu_frame, imu_rate, align_tol,
+                                        max_gap, report)
     if len(report.errors) > n_errors:
         return None
+    poses, calib = loaded['poses'], loaded['calib']
     data_list = [
         dict(
             frame_id=i,
@@ -104,15 +123,10 @@ def convert_sequence(root: str,
     return dict(metainfo=metainfo, data_list=data_list)
 
 
-def _load_sequence_files(root: str, seq: str, report: DataReport
-                         ) -> Optional[Tuple[np.ndarray, np.ndarray, dict]]:
-    """``times`` (N, ), ``poses`` (N, 4, 4) and the calibration of one
-    sequence, or None (problems recorded in ``report``)."""
+def _load_sequence_files(root: str, seq: str, report: DataReport) -> dict:
+    """``calib``, ``times`` (N, ) and ``poses`` (N, 4, 4) of one sequence,
+    those that load (the problems of all recorded in ``report``)."""
     seq_dir = osp.join(root, 'sequences', seq)
-    if not osp.isdir(seq_dir):
-        report.error('missing_sequence', seq_dir,
-                     f'sequence {seq} not found (searched {seq_dir})')
-        return None
     times_path = osp.join(seq_dir, 'times.txt')
     pose_path = osp.join(root, 'poses', f'{seq}.txt')
     loaded = {}
@@ -124,24 +138,60 @@ def _load_sequence_files(root: str, seq: str, report: DataReport
             loaded[key] = fn(path)
         except KittiFormatError as e:
             report.add_errors(e)
-    if len(loaded) < 3:
-        return None
-    if len(loaded['poses']) != len(loaded['times']):
+    if 'poses' in loaded and 'times' in loaded and len(loaded['poses']) != len(
+            loaded['times']):
         report.error(
             'count_mismatch', pose_path, f'{len(loaded["poses"])} poses but '
             f'{len(loaded["times"])} frames in {times_path}')
-        return None
-    return loaded['times'], loaded['poses'], loaded['calib']
+    return loaded
 
 
 def list_sequences(root: str) -> List[str]:
-    """Sequences of ``ROOT/sequences`` that have a ground-truth pose file."""
+    """Sequences of ``ROOT/sequences`` that have a ground-truth pose file.
+
+    Raises:
+        KittiFormatError: If ``root`` or ``ROOT/sequences`` does not exist,
+            or no sequence has a pose file.
+    """
+    check_root(root)
     seq_root = osp.join(root, 'sequences')
     if not osp.isdir(seq_root):
         raise kitti_error('missing_folder', seq_root, 'folder not found')
-    return sorted(
-        d for d in os.listdir(seq_root)
-        if d.isdigit() and osp.isfile(osp.join(root, 'poses', f'{d}.txt')))
+    folders = sorted(d for d in os.listdir(seq_root) if d.isdigit())
+    seqs = [
+        d for d in folders if osp.isfile(osp.join(root, 'poses', f'{d}.txt'))
+    ]
+    if not seqs:
+        raise kitti_error(
+            'no_sequences', seq_root,
+            f'no sequence to convert: {len(folders)} sequence folders, none '
+            f'with a pose file {osp.join(root, "poses", "XX.txt")}; name '
+            'the sequences (--sequences) to check those without poses')
+    return seqs
+
+
+def resolve_sequences(root: str, sequences=None) -> List[str]:
+    """The sequences to convert: ``sequences`` normalised, or every
+    sequence with a pose file (see :func:`list_sequences`).
+
+    Raises:
+        KittiFormatError: If ``root`` does not exist or (without
+            ``sequences``) holds no sequence with a pose file.
+        ValueError: If ``sequences`` names no valid sequence.
+    """
+    if sequences is None:
+        return list_sequences(root)
+    seqs = parse_sequences(sequences)
+    check_root(root)
+    return seqs
+
+
+def check_root(root: str, what: str = 'KITTI odometry root') -> None:
+    """Raise :class:`KittiFormatError` naming ``root`` if it is not a
+    folder."""
+    if not osp.isdir(root):
+        raise kitti_error('missing_root', root,
+                          f'{what} not found (no such folder)')
 
 
 def check_kitti_integrity(root: str,
@@ -151,9 +201,14 @@ def check_kitti_integrity(root: str,
                           **kwargs) -> Tuple[DataReport, List[dict]]:
     """Check a KITTI odometry (+ raw) layout without writing anything.
 
+    Every sequence is checked, also after problems in another, and the
+    report lists the problems of all of them.
+
     Args:
         root (str): KITTI odometry root.
-        raw_root (str, optional): KITTI raw root. Defaults to ``ROOT/raw``.
+        raw_root (str, optional): KITTI raw root. Defaults to ``ROOT/raw``
+            (where a missing folder only means no IMU); a given raw root
+            must exist.
         sequences (str | list, optional): Sequences to check. Defaults to
             every sequence with a pose file.
         deep (bool): Also read every point cloud and check for NaN / inf.
@@ -163,23 +218,21 @@ def check_kitti_integrity(root: str,
     Returns:
         tuple[DataReport, list[dict]]: The report and the info dicts
         of the sequences without errors.
+
+    Raises:
+        KittiFormatError: If a root does not exist or no sequence is found.
+        ValueError: If ``sequences`` names no valid sequence.
     """
+    seqs = resolve_sequences(root, sequences)
+    if raw_root is not None:
+        check_root(raw_root, 'KITTI raw root')
     report = kitti_report()
-    seqs = (
-        list_sequences(root)
-        if sequences is None else parse_sequences(sequences))
     infos = []
     for seq in seqs:
-        info = convert_sequence(root, seq, raw_root, report=report, **kwargs)
-        if info is None:
-            continue
-        infos.append(info)
-        if deep:
-            for frame in info['data_list']:
-                try:
-                    load_velodyne(osp.join(root, frame['lidar_path']))
-                except KittiFormatError as e:
-                    report.add_errors(e)
+        info = convert_sequence(
+            root, seq, raw_root, deep=deep, report=report, **kwargs)
+        if info is not None:
+            infos.append(info)
     return report, infos
 
 
@@ -211,8 +264,17 @@ def create_kitti_odom_infos(root: str,
 
     Raises:
         KittiFormatError: Listing every problem found, if any.
+        ValueError: If ``sequences`` or ``stats_sequences`` name no valid
+            sequence, or ``stats_sequences`` one not converted.
     """
-    report, infos = check_kitti_integrity(root, raw_root, sequences, **kwargs)
+    seqs = resolve_sequences(root, sequences)
+    stats_seqs = (None if stats_sequences is None else
+                  parse_sequences(stats_sequences))
+    unknown = [s for s in stats_seqs or () if s not in seqs]
+    if unknown:
+        raise ValueError(f'stats sequences {",".join(unknown)} are not among '
+                         f'the converted sequences {",".join(seqs)}')
+    report, infos = check_kitti_integrity(root, raw_root, seqs, **kwargs)
     report.log()
     report.raise_if_errors()
     out_dir = osp.join(root, 'infos') if out_dir is None else out_dir
@@ -229,8 +291,6 @@ def create_kitti_odom_infos(root: str,
             f'{info["metainfo"]["num_frames"]} frames, {n_imu} with IMU '
             f'-> {path}',
             logger='current')
-    stats_seqs = (None if stats_sequences is None else
-                  parse_sequences(stats_sequences))
     chosen = [
         info for info in infos
         if stats_seqs is None or info['metainfo']['seq'] in stats_seqs
