@@ -14,11 +14,10 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.utils import import_modules_from_strings
 
-# mmfusion.engine also fixes checkpoint loading on torch >= 2.6
-from mmfusion.engine import setup_cpu_distributed
+from mmfusion.utils.checkpoint_file import (CheckpointFileError,
+                                            check_checkpoint_file)
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,10 +63,23 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def check_checkpoint(path: str, resume: bool) -> None:
+    """Exit with one line naming ``path`` if it is not a checkpoint that
+    loads (see :mod:`mmfusion.utils.checkpoint_file`)."""
+    try:
+        check_checkpoint_file(path, resume=resume)
+    except CheckpointFileError as e:
+        raise SystemExit(f'error: {e}') from None
+
+
 def main() -> None:
     args = parse_args()
+    # A named checkpoint is checked first, before the config's modules,
+    # the dataset and the runner cost their seconds.
+    if args.resume not in (None, 'auto'):
+        check_checkpoint(args.resume, resume=True)
 
-    cfg = Config.fromfile(args.config)
+    cfg = Config.fromfile(args.config, import_custom_modules=False)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -105,6 +117,16 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    elif cfg.get('load_from'):
+        check_checkpoint(cfg.load_from, resume=bool(cfg.get('resume')))
+
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    # mmfusion.engine also fixes checkpoint loading on torch >= 2.6
+    from mmfusion.engine import setup_cpu_distributed
 
     # torchrun on a machine without GPUs: gloo, DDP without device ids
     setup_cpu_distributed(cfg)

@@ -1,7 +1,11 @@
+"""Light helpers (no torch): atomic writes and checkpoint file checks."""
+from .checkpoint_file import (CheckpointFileError, check_checkpoint_file,
+                              file_problem, is_complete_checkpoint)
 from .fileio import (PARTIAL_SUFFIX, atomic_open, atomic_write_text,
                      commit_file, fsync_path, partial_path)
 
 __all__ = [
     'PARTIAL_SUFFIX', 'partial_path', 'fsync_path', 'commit_file',
-    'atomic_open', 'atomic_write_text'
+    'atomic_open', 'atomic_write_text', 'CheckpointFileError',
+    'check_checkpoint_file', 'file_problem', 'is_complete_checkpoint'
 ]
