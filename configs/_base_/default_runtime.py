@@ -2,15 +2,19 @@
 # and environment.  Project configs inherit this file and set their own
 # ``default_scope`` (``mmdet`` for FRED, ``mmdet3d`` for odometry).
 # ``mmfusion.engine`` registers the shared hooks and optimizer wrappers.
-custom_imports = dict(
-    imports=['mmfusion.engine'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmfusion.engine'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Atomic writes: a killed run resumes from its last complete checkpoint.
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
+    # Atomic writes: a killed run resumes from its last complete checkpoint;
+    # inside long epochs one every 1000 iterations (only the newest kept).
+    checkpoint=dict(
+        type='AtomicCheckpointHook',
+        interval=1,
+        max_keep_ckpts=3,
+        interval_iters=1000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Random generators in checkpoints: resumed runs repeat uninterrupted
     # ones exactly under ``randomness=dict(seed=..., deterministic=True)``.

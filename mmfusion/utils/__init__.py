@@ -1,4 +1,6 @@
-"""Light helpers (no torch): atomic writes and checkpoint file checks."""
+"""Light helpers (no torch): atomic writes and checkpoint file checks.
+:mod:`mmfusion.utils.rng_state` imports torch and is imported from its
+module."""
 from .checkpoint_file import (CheckpointFileError, check_checkpoint_file,
                               file_problem, is_complete_checkpoint)
 from .fileio import (PARTIAL_SUFFIX, atomic_open, atomic_write_text,

@@ -72,6 +72,10 @@ train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # Each sample is loaded under its own seed (reproducible with any
+    # number of workers), and a run resumed inside an epoch skips the
+    # batches it already trained on.
+    batch_sampler=dict(type='ResumableBatchSampler'),
     collate_fn=dict(type='odom_collate'),
     dataset=dict(
         type=dataset_type,
