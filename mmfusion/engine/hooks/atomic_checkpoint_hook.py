@@ -103,10 +103,10 @@ def list_checkpoints(ckpt_dir: str,
         list[str]: Paths of the complete checkpoints, oldest first (by
         modification time, then step).
     """
-    tmpls = [filename_tmpl] if isinstance(filename_tmpl,
-                                          str) else list(filename_tmpl)
+    if isinstance(filename_tmpl, str):
+        filename_tmpl = [filename_tmpl]
     patterns = []
-    for tmpl in tmpls:
+    for tmpl in dict.fromkeys(filename_tmpl):
         prefix, _, suffix = tmpl.partition('{}')
         patterns.append(
             re.compile(re.escape(prefix) + r'(\d+)' + re.escape(suffix) + '$'))
@@ -189,11 +189,11 @@ class AtomicCheckpointHook(CheckpointHook):
     checkpoints are written as in mmengine.
 
     ``interval_iters=N`` (epoch-based runs) also writes a checkpoint every
-    ``N`` iterations inside epochs, ``iter_<iteration>.pth``; only the
-    newest one is kept, and it is removed once a newer checkpoint is
-    complete. With :class:`~mmfusion.engine.ResumableEpochBasedTrainLoop`
-    a run resumed from it continues the interrupted epoch with its
-    remaining batches.
+    ``N`` iterations inside epochs, ``iter_<iteration>.pth``; on the local
+    file system only the newest one is kept, and it is removed once a newer
+    checkpoint is complete. With
+    :class:`~mmfusion.engine.ResumableEpochBasedTrainLoop` a run resumed
+    from it continues the interrupted epoch with its remaining batches.
 
     Args:
         interval_iters (int, optional): Iterations between mid-epoch
@@ -361,8 +361,8 @@ class AtomicCheckpointHook(CheckpointHook):
     def _write(self, runner, filename: str, meta: dict,
                by_epoch: bool) -> None:
         """Write a checkpoint (atomically through ``self.backend_args``),
-        then ``last_checkpoint``, then remove older mid-epoch checkpoints.
-        """
+        then ``last_checkpoint``, then, with ``interval_iters``, remove the
+        older mid-epoch checkpoints."""
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         runner.save_checkpoint(
@@ -380,7 +380,7 @@ class AtomicCheckpointHook(CheckpointHook):
         atomic_write_text(
             osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         ckpt_dir = self._local_ckpt_dir(runner)
-        if ckpt_dir is not None:
+        if self.interval_iters and ckpt_dir is not None:
             for path in list_checkpoints(ckpt_dir, ITER_FILENAME_TMPL):
                 if osp.abspath(path) != osp.abspath(self.last_ckpt):
                     self.file_backend.remove(path)
