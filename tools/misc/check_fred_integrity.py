@@ -4,7 +4,7 @@ Example::
 
     python tools/misc/check_fred_integrity.py data/FRED --split train test
 
-Runs the checks of the converter (frame headers and end markers, sizes of
+Runs the checks of the converter (every frame decoded strictly, sizes of
 paired frames, annotation lines, duplicated time stamps, missing folders)
 without writing anything, and lists every problem with file and line.
 Exit status 1 when a problem is found.

@@ -10,7 +10,7 @@ import numpy as np
 
 from mmfusion.datasets import DataError, DataProblem, DataReport
 
-T = TypeVar('T')
+_Value = TypeVar('_Value')
 
 
 class KittiFormatError(DataError):
@@ -42,20 +42,20 @@ def read_lines(path: str) -> List[str]:
         return f.read().splitlines()
 
 
-def parse_lines(path: str, parse: Callable[[int, str], T],
-                what: str) -> List[Tuple[int, T]]:
+def parse_lines(path: str, parse: Callable[[int, str], _Value],
+                what: str) -> List[Tuple[int, _Value]]:
     """Parse every non-empty line of a text file, collecting the problems
     of all lines.
 
     Args:
         path (str): The file.
-        parse (Callable[[int, str], T]): Parses ``(lineno, line)``; raises
+        parse (Callable[[int, str], Value]): Parses ``(lineno, line)``; raises
             :class:`KittiFormatError` for a bad line.
         what (str): What the lines hold, for an empty file's message, e.g.
             ``'poses'``.
 
     Returns:
-        list[tuple[int, T]]: ``(lineno, value)`` of every line.
+        list[tuple[int, Value]]: ``(lineno, value)`` of every line.
 
     Raises:
         KittiFormatError: Listing the problem of every bad line, or
