@@ -61,7 +61,7 @@ def main() -> int:
             out_dir=args.out_dir,
             stats_sequences=args.stats_sequences,
             **imu_source_kwargs(args))
-    except KittiFormatError as e:
+    except (KittiFormatError, ValueError) as e:
         print(f'conversion failed, nothing written:\n{e}', file=sys.stderr)
         return 1
     print_log(f'wrote {len(written)} files', logger='current')

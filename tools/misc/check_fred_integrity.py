@@ -4,9 +4,9 @@ Example::
 
     python tools/misc/check_fred_integrity.py data/FRED --split train test
 
-Runs the checks of the converter (data root and split files, frame headers
-and end markers, sizes of paired frames, annotation lines, duplicated time
-stamps, missing folders, splits without a box) over every sequence of
+Runs the checks of the converter (data root and split files, every frame
+decoded strictly, sizes of paired frames, annotation lines, duplicated
+time stamps, missing folders, splits without a box) over every sequence of
 every split without writing anything, then reports all problems at once:
 their number per kind and the first ones with file and line. Exit status 1
 when a problem is found.

@@ -8,8 +8,9 @@ Examples::
     python tools/misc/check_kitti_integrity.py data/kitti_imu \
         --imu-source mat --imu-only --frame-period 0.1
 
-Exit status 0 when no error is found, 1 otherwise.  Every problem names
-its file (and line).
+Exit status 0 when no error is found, 1 otherwise.  Every sequence and
+file is checked, also after a problem in another one, and the report lists
+all problems: their number per kind, then each naming its file (and line).
 """
 import argparse
 import sys
@@ -35,6 +36,12 @@ def parse_args() -> argparse.Namespace:
         '--deep',
         action='store_true',
         help='also read every point cloud and check for NaN / inf')
+    parser.add_argument(
+        '--max-listed',
+        type=int,
+        default=50,
+        help='errors (and warnings) listed at most, after their number per '
+        'kind (default: 50)')
     return parser.parse_args()
 
 
@@ -50,7 +57,7 @@ def main() -> int:
     except (KittiFormatError, ValueError) as e:
         print(f'ERROR {e}')
         return 1
-    print(report.format(max_lines=1000))
+    print(report.format(max_lines=args.max_listed))
     return 0 if report.ok else 1
 
 

@@ -118,9 +118,9 @@ def scan_sequence(seq_dir: str,
 
     Checks: the RGB and ``Event/Frames`` folders exist and are not empty,
     file names follow the FRED patterns, no two frames of one stream share
-    a time stamp, every frame header is readable and complete (see
-    :func:`probe_image`), and every annotation line parses (see
-    :func:`parse_coordinates`). Bad items are left out and reported.
+    a time stamp, every frame decodes strictly (see :func:`probe_image`),
+    and every annotation line parses (see :func:`parse_coordinates`). Bad
+    items are left out and reported.
 
     RGB times are taken relative to the earliest RGB name; a sequence that
     crosses midnight (names spanning more than 12 h) is unwrapped.

@@ -63,15 +63,19 @@ def imu_rotation(imu_frame: str, T_velo_imu: np.ndarray,
 def read_oxts(oxts_dir: str,
               report: DataReport) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """OXTS timestamps (N, ) and packets (N, 30) of one ``oxts`` folder,
-    or None (problems recorded in ``report``)."""
+    or None (the problems of both recorded in ``report``)."""
     ts_path = osp.join(oxts_dir, 'timestamps.txt')
     data_dir = osp.join(oxts_dir, 'data')
-    try:
-        stamps = load_oxts_timestamps(ts_path)
-        packets = load_oxts_packets(data_dir)
-    except KittiFormatError as e:
-        report.add_errors(e)
+    loaded = []
+    for load, path in ((load_oxts_timestamps, ts_path), (load_oxts_packets,
+                                                         data_dir)):
+        try:
+            loaded.append(load(path))
+        except KittiFormatError as e:
+            report.add_errors(e)
+    if len(loaded) < 2:
         return None
+    stamps, packets = loaded
     if len(stamps) != len(packets):
         report.error(
             'count_mismatch', ts_path,
@@ -253,18 +257,30 @@ def imu_windows(seq: str,
         return no_imu, meta
     date, drive, start = KITTI_ODOM_DRIVES[seq][:3]
     meta.update(drive=f'{date}_drive_{drive}', start_frame=start)
-    try:
-        T_velo_imu = load_raw_rigid(dirs['imu_to_velo'])
-        load_raw_rigid(dirs['velo_to_cam'])
-    except KittiFormatError as e:
-        report.add_errors(e)
+    rigid = []
+    for path in (dirs['imu_to_velo'], dirs['velo_to_cam']):
+        try:
+            rigid.append(load_raw_rigid(path))
+        except KittiFormatError as e:
+            report.add_errors(e)
+    # Every file is read and checked even when an earlier one failed, so
+    # that one run reports all problems; windows need all of them.
+    sync = read_oxts(dirs['sync'], report)
+    extract = None
+    if imu_source == 'extract':
+        if osp.isdir(dirs['extract']):
+            extract = read_oxts(dirs['extract'], report)
+        else:
+            report.error(
+                'missing_folder', dirs['extract'], "folder not found (needed "
+                "by imu_source='extract'; use 'sync' for the 10 Hz packets)")
+    if len(rigid) < 2 or sync is None or (imu_source == 'extract'
+                                          and extract is None):
         return no_imu, meta
+    T_velo_imu = rigid[0]
     R = imu_rotation(imu_frame, T_velo_imu, Tr)
     meta['T_velo_imu'] = T_velo_imu.tolist()
 
-    sync = read_oxts(dirs['sync'], report)
-    if sync is None:
-        return no_imu, meta
     offset = align_to_frames(sync[0], start, times, seq,
                              osp.join(dirs['sync'], 'timestamps.txt'),
                              align_tol, report)
@@ -274,14 +290,6 @@ def imu_windows(seq: str,
     if imu_source == 'sync':
         windows = sync_windows(sync[1], start, times, R)
     else:
-        if not osp.isdir(dirs['extract']):
-            report.error(
-                'missing_folder', dirs['extract'], "folder not found (needed "
-                "by imu_source='extract'; use 'sync' for the 10 Hz packets)")
-            return no_imu, meta
-        extract = read_oxts(dirs['extract'], report)
-        if extract is None:
-            return no_imu, meta
         stamps = extract[0] - offset
         keep = drop_non_increasing(stamps,
                                    osp.join(dirs['extract'], 'timestamps.txt'),

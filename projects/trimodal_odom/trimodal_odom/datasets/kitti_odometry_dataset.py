@@ -7,7 +7,7 @@ from mmdet3d.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from ..utils.kitti_io import kitti_error, kitti_report
+from ..utils.kitti_io import KittiFormatError, kitti_error, kitti_report
 from ..utils.se3 import relative_pose
 from .odom_info_file import INFO_VERSION, info_file_name, parse_sequences
 
@@ -183,9 +183,16 @@ class KittiOdometryDataset(BaseDataset):
         Returns:
             list[dict]: One dict per sample (see the class docstring).
         """
+        if not osp.isdir(self.data_root):
+            raise kitti_error('missing_root', self.data_root,
+                              'data root not found (no such folder)')
         data_list = []
         for seq in self.sequences:
-            data_list.extend(self._sequence_samples(seq))
+            # The problems of every sequence are reported together.
+            try:
+                data_list.extend(self._sequence_samples(seq))
+            except KittiFormatError as e:
+                self.report.add_errors(e)
         self.report.raise_if_errors()
         if self.report.counts or self.report.warnings:
             self.report.log()
