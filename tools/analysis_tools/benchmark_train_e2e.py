@@ -296,9 +296,18 @@ def run_child(args: argparse.Namespace, run: List[str]) -> dict:
             error = f'stopped after {args.run_timeout:.0f} s'
             stop_process_group(proc)
     seconds = time.perf_counter() - start
-    if error is None and osp.isfile(out):
+    if osp.isfile(out):
+        # The record is written when training has returned; a process that
+        # then does not exit in time (e.g. dataloader workers that are slow
+        # to shut down) keeps its results, with a note.
         with open(out) as f:
-            return json.load(f)
+            record = json.load(f)
+        if error is not None:
+            record['exit_problem'] = (
+                f'{error}, {seconds - record["process_s"]:.0f} s after '
+                'its results were written')
+            print(f'[{name}] {record["exit_problem"]}', flush=True)
+        return record
     with open(log_path) as f:
         tail = f.read()[-3000:]
     print(f'[{name}] failed ({error}); log: {log_path}\n{tail}', flush=True)
