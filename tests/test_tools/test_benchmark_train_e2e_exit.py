@@ -37,7 +37,8 @@ def child(write: bool, linger_s: float):
 
 def run_args(tmp_path, timeout):
     return argparse.Namespace(
-        work_dir=str(tmp_path), run_timeout=timeout,
+        work_dir=str(tmp_path),
+        run_timeout=timeout,
         shared_compile_cache=False)
 
 
