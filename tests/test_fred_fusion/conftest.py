@@ -107,8 +107,7 @@ def fred_tiny_root(tmp_path_factory) -> str:
     """The 'tiny' generated FRED sample, converted by the real converter,
     with the lossless event cache (which the device-path configs of the
     real FRED read)."""
-    from projects.fred_fusion.fred_fusion.converters.event_cache_builder \
-        import cache_sequence, find_event_frame_dirs
+    from projects.fred_fusion.fred_fusion.converters import event_cache_builder
     from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
     root = str(tmp_path_factory.mktemp('fred_tiny'))
     generate_fred_sample(root, preset='tiny', seed=0)
@@ -116,8 +115,8 @@ def fred_tiny_root(tmp_path_factory) -> str:
     converter = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(converter)
     assert converter.main([root, '--workers', '1']) == 0
-    for frames_dir in find_event_frame_dirs(root):
-        assert not cache_sequence(frames_dir)['failed']
+    for frames_dir in event_cache_builder.find_event_frame_dirs(root):
+        assert not event_cache_builder.cache_sequence(frames_dir)['failed']
     return root + '/'
 
 

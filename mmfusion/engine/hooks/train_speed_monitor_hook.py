@@ -13,8 +13,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from ..compile_log import get_compile_log
-from ..multi_scale import multi_scale_resizers, multi_scale_sizes
 from ..model_utils import unwrap_model
+from ..multi_scale import multi_scale_resizers, multi_scale_sizes
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 GIB = 2**30
