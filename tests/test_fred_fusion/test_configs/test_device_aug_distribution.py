@@ -28,6 +28,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from scipy.stats import ks_2samp
 
+from projects.fred_fusion.fred_fusion import register_all_modules
 from projects.fred_fusion.fred_fusion.datasets import modal_stack_collate
 from tests.test_fred_fusion.test_configs.test_fred_configs import (
     REPO, SCALE, shrink_pipeline)
@@ -86,6 +87,7 @@ def device_path(root: str, seed: int) -> dict:
 
 
 def test_box_distributions_match_the_cpu_pipeline(fred_tiny_root):
+    register_all_modules()
     init_default_scope('mmdet')
     cpu = cpu_path(fred_tiny_root, seed=0)
     device = device_path(fred_tiny_root, seed=0)
