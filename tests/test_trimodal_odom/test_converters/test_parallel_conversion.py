@@ -35,7 +35,8 @@ def summary(report):
             dict(report.counts))
 
 
-def test_every_problem_of_every_sequence_for_1_and_2_processes(layout, capsys):
+def test_every_problem_of_every_sequence_for_1_and_2_processes(
+        layout, monkeypatch, capsys):
     bad_image = osp.join(layout, 'sequences', '00', 'image_2', '000003.png')
     bad_cloud = osp.join(layout, 'sequences', '09', 'velodyne', '000005.bin')
     os.remove(bad_image)
@@ -59,6 +60,11 @@ def test_every_problem_of_every_sequence_for_1_and_2_processes(layout, capsys):
     quiet, _ = check_kitti_integrity(layout, nproc=2, progress=False)
     assert capsys.readouterr().out == ''
     assert summary(quiet) == summary(serial)
+    # the tool: both problems, exit status 1
+    tool = 'tools/misc/check_kitti_integrity.py'
+    assert run_tool(tool, [layout, '--nproc', '2'], monkeypatch) == 1
+    out = capsys.readouterr().out
+    assert errors[0] in out and errors[1] in out
 
 
 def test_converter_writes_the_same_files_for_1_and_2_processes(
