@@ -143,6 +143,13 @@ class DataReport:
             problems = problems.problems
         self.errors.extend(problems)
 
+    def merge(self, other: 'DataReport') -> None:
+        """Add the errors, warnings and counts of ``other`` (e.g. the
+        report of one part of the data, checked in a worker process)."""
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
+        self.counts.update(other.counts)
+
     def count(self, key: str, n: int = 1) -> None:
         """Count ``n`` items skipped or handled by design under ``key``."""
         if n:

@@ -48,6 +48,12 @@ def parse_args() -> argparse.Namespace:
         'converted); use the training split')
     parser.add_argument(
         '--out-dir', help='output folder (default: ROOT/infos)')
+    parser.add_argument(
+        '--nproc',
+        type=int,
+        default=1,
+        help='sequences converted in parallel, one process each (default: '
+        '1)')
     return parser.parse_args()
 
 
@@ -60,6 +66,7 @@ def main() -> int:
             sequences=args.sequences,
             out_dir=args.out_dir,
             stats_sequences=args.stats_sequences,
+            nproc=args.nproc,
             **imu_source_kwargs(args))
     except (KittiFormatError, ValueError) as e:
         print(f'conversion failed, nothing written:\n{e}', file=sys.stderr)

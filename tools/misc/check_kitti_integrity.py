@@ -37,6 +37,11 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='also read every point cloud and check for NaN / inf')
     parser.add_argument(
+        '--nproc',
+        type=int,
+        default=1,
+        help='sequences checked in parallel, one process each (default: 1)')
+    parser.add_argument(
         '--max-listed',
         type=int,
         default=50,
@@ -53,6 +58,7 @@ def main() -> int:
             raw_root=args.raw_root,
             sequences=args.sequences,
             deep=args.deep,
+            nproc=args.nproc,
             **imu_source_kwargs(args))
     except (KittiFormatError, ValueError) as e:
         print(f'ERROR {e}')

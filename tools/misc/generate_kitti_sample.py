@@ -12,6 +12,9 @@ Examples::
     # OXTS with the real KITTI IMU of the same drives
     python tools/misc/generate_kitti_sample.py data/kitti_demo \\
         --preset demo --imu-source real --imu-root data/kitti_imu/imus
+    # real size (1241x376 images, ~125k-point HDL-64E-like scans)
+    python tools/misc/generate_kitti_sample.py data/kitti_full \\
+        --preset full --num-frames 300
 
 A re-run with the same arguments finds the stamp file left by a complete
 run (``ROOT/.kitti_sample.json``) and exits at once.
@@ -34,9 +37,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--preset',
         default='tiny',
-        choices=['tiny', 'demo'],
-        help='sample size (default: tiny)')
+        choices=['tiny', 'demo', 'full'],
+        help='sample size: tiny (tests), demo or full (real KITTI image and '
+        'scan sizes) (default: tiny)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--num-frames',
+        type=int,
+        help='frames of every sequence (default: the preset\'s)')
     parser.add_argument(
         '--sequences',
         help='comma-separated sequences among 00, 09, 10 and 03 (no raw '
@@ -71,8 +79,10 @@ def main() -> None:
         raise SystemExit('--imu-source real needs --imu-root, and '
                          '--imu-root only goes with --imu-source real')
     imu_root = None if args.imu_root is None else osp.abspath(args.imu_root)
+    overrides = {} if args.num_frames is None else dict(
+        num_frames=args.num_frames)
     done = complete_sample(args.root, args.preset, args.seed, raw_root,
-                           sequences, imu_root)
+                           sequences, imu_root, overrides)
     if done is not None:
         print(f'{args.root}: sample already complete, nothing to do')
         manifest = done['manifest']
@@ -86,10 +96,14 @@ def main() -> None:
             preset=args.preset,
             seed=args.seed,
             sequences=sequences,
-            imu_root=imu_root)
+            imu_root=imu_root,
+            **overrides)
         frames = {k: v['num_frames'] for k, v in manifest['sequences'].items()}
+        elapsed = time.time() - start
+        total = sum(frames.values())
         print(f'{args.root}: wrote sequences {frames} (raw data in '
-              f'{raw_root}) in {time.time() - start:.1f} s')
+              f'{raw_root}) in {elapsed:.1f} s, '
+              f'{elapsed / total:.2f} s a frame')
     if args.manifest:
         with open(args.manifest, 'w') as f:
             json.dump(manifest, f, indent=1)

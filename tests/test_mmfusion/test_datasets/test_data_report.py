@@ -68,3 +68,19 @@ def test_report_collects_warns_counts_and_raises():
         report.raise_if_errors()
     assert str(e.value) == report.format(max_lines=3)
     assert [p.kind for p in e.value.problems] == ['non_finite', 'missing_file']
+
+
+def test_merge_keeps_the_order_of_the_parts():
+    parts = []
+    for seq in ('00', '01'):
+        part = DataReport(ToyDataError)
+        part.error('missing_file', f'{seq}/a.png', 'file not found')
+        part.warn('no_imu', f'{seq}/oxts', 'no raw data')
+        part.count('frames without IMU', 2)
+        parts.append(part)
+    report = DataReport(ToyDataError)
+    for part in parts:
+        report.merge(part)
+    assert [p.file for p in report.errors] == ['00/a.png', '01/a.png']
+    assert [p.file for p in report.warnings] == ['00/oxts', '01/oxts']
+    assert report.counts == {'frames without IMU': 4}

@@ -34,12 +34,15 @@ def read(path):
 
 
 def test_parallel_build_equals_serial_and_is_kept(sample, tmp_path,
-                                                  monkeypatch):
+                                                  monkeypatch, capsys):
     serial = build_reg_prior_cache(
         sample, out_dir=str(tmp_path / 'serial'), chunk_size=4)
     assert serial == [str(tmp_path / 'serial' / reg_prior_file_name('00'))]
+    out = capsys.readouterr().out  # a bar per sequence, a step a chunk
+    assert '3/3' in out and 'ETA' in out
     # the tool, two processes, default output beside the infos
     assert run_tool(TOOL, [sample, '--nproc', '2'], monkeypatch) == 0
+    assert '1/1' in capsys.readouterr().out
     path = osp.join(sample, 'infos', reg_prior_file_name('00'))
     a, b = read(serial[0]), read(path)
     assert set(a) == set(b)

@@ -337,7 +337,7 @@ def test_bad_settings(tmp_path):
     with pytest.raises(ValueError, match='imu_bias'):
         generate_kitti_sample(str(tmp_path), imu_bias=dict(acc=[0, 0]))
     with pytest.raises(ValueError, match='trajector'):
-        generate_kitti_sample(str(tmp_path), num_frames=601)
+        generate_kitti_sample(str(tmp_path), num_frames=1001)
 
 
 def test_cli_is_idempotent(tmp_path, monkeypatch, capsys):

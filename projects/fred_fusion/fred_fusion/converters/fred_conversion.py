@@ -3,15 +3,13 @@ import contextlib
 import json
 import os
 import os.path as osp
-import sys
 from collections import Counter
 from multiprocessing.pool import Pool
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from mmengine.utils import track_iter_progress
-
 from mmfusion.datasets import DataProblem, DataReport
 from mmfusion.utils.fileio import atomic_open, atomic_write_text
+from mmfusion.utils.progress import track_tasks
 from ..datasets.fred_data_error import FREDDataError
 from ..datasets.fusion_stats import format_fusion_stats
 from .fred_annotation import CLASS_MODES
@@ -148,7 +146,9 @@ def convert_sequence(task: Tuple[str, str, dict]) -> dict:
 def iter_sequences(root: str,
                    seq_ids: Sequence[str],
                    options: dict,
-                   pool: Optional[Pool] = None) -> Iterator[dict]:
+                   pool: Optional[Pool] = None,
+                   progress: bool = False,
+                   desc: Optional[str] = None) -> Iterator[dict]:
     """Convert sequences in order, in parallel when a pool is given.
 
     Only a few sequences are held in memory at a time.
@@ -159,15 +159,17 @@ def iter_sequences(root: str,
         options (dict): See :func:`convert_sequence`.
         pool (Pool, optional): Worker pool. Defaults
             to None (convert in this process).
+        progress (bool): Show a progress bar, a step a sequence, with the
+            time left (:func:`mmfusion.utils.progress.track_tasks`).
+            Defaults to False.
+        desc (str, optional): Line printed above the bar. Defaults to None.
 
     Yields:
         dict: Results of :func:`convert_sequence`.
     """
-    tasks = ((root, seq_id, options) for seq_id in seq_ids)
-    if pool is None:
-        yield from map(convert_sequence, tasks)
-    else:
-        yield from pool.imap(convert_sequence, tasks, chunksize=1)
+    tasks = [(root, seq_id, options) for seq_id in seq_ids]
+    yield from track_tasks(
+        convert_sequence, tasks, pool=pool, progress=progress, desc=desc)
 
 
 def _options(coords: str, class_mode: str, fusion_threshold: float,
@@ -381,12 +383,9 @@ class _Run:
         problems go to the split's report and to the run's."""
         report = DataReport(FREDDataError)
         totals = _SplitTotals()
-        results = iter_sequences(self.root, seq_ids, self.options, self.pool)
-        if self.progress:
-            print(f'[{split}] {len(seq_ids)} sequences')
-            # sys.stdout of now (mmengine's default is that of import time)
-            results = track_iter_progress((results, len(seq_ids)),
-                                          file=sys.stdout)
+        results = iter_sequences(self.root, seq_ids, self.options, self.pool,
+                                 self.progress,
+                                 f'[{split}] {len(seq_ids)} sequences')
         for result in results:
             problems = [DataProblem(*p) for p in result['problems']]
             report.add_errors(problems)

@@ -17,6 +17,12 @@ Written: ``OUT/kitti_odom_infos_XX.pkl`` per sequence (the format of
 :mod:`..datasets.odom_info_file`, read by ``KittiOdometryDataset``) and
 ``OUT/imu_stats.json``. The IMU frame, resampling and time alignment are
 described in :mod:`.imu_resampling`.
+
+Sequences are checked and converted one a task, in ``nproc`` processes
+behind a progress bar with the time left (:func:`mmfusion.utils.progress.
+track_tasks`); each has its own report, merged in the order of the
+sequences, so the problems reported and the files written are the same for
+any ``nproc``.
 """
 import json
 import os
@@ -29,6 +35,7 @@ from mmengine.logging import print_log
 
 from mmfusion.datasets import DataReport
 from mmfusion.utils.fileio import atomic_open, atomic_write_text
+from mmfusion.utils.progress import track_tasks
 from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
                                        parse_sequences)
 from ..utils.kitti_io import (KittiFormatError, kitti_error, kitti_report,
@@ -279,10 +286,25 @@ def _imu_root(root: str, kwargs: dict) -> Optional[str]:
     return kwargs.get('imu_root') or osp.join(root, 'imus')
 
 
+def _check_sequence(
+    task: Tuple[str, str, Optional[str], bool, dict]
+) -> Tuple[Optional[dict], DataReport]:
+    """:func:`convert_sequence` of one task ``(root, seq, raw_root, deep,
+    options)`` with a report of its own: the info dict (or None) and the
+    report."""
+    root, seq, raw_root, deep, options = task
+    report = kitti_report()
+    info = convert_sequence(
+        root, seq, raw_root, deep=deep, report=report, **options)
+    return info, report
+
+
 def check_kitti_integrity(root: str,
                           raw_root: Optional[str] = None,
                           sequences=None,
                           deep: bool = False,
+                          nproc: int = 1,
+                          progress: bool = True,
                           **kwargs) -> Tuple[DataReport, List[dict]]:
     """Check a KITTI odometry (+ raw) layout without writing anything.
 
@@ -299,6 +321,10 @@ def check_kitti_integrity(root: str,
             an IMU file).
         deep (bool): Also read every point cloud and check for NaN / inf.
             Defaults to False.
+        nproc (int): Processes checking sequences in parallel. Defaults
+            to 1.
+        progress (bool): Show a progress bar (a step a sequence, with the
+            time left). Defaults to True.
         **kwargs: Options of :func:`convert_sequence`.
 
     Returns:
@@ -315,9 +341,14 @@ def check_kitti_integrity(root: str,
         check_root(raw_root, 'KITTI raw root')
     report = kitti_report()
     infos = []
-    for seq in seqs:
-        info = convert_sequence(
-            root, seq, raw_root, deep=deep, report=report, **kwargs)
+    tasks = [(root, seq, raw_root, deep, kwargs) for seq in seqs]
+    for info, seq_report in track_tasks(
+            _check_sequence,
+            tasks,
+            nproc,
+            desc=f'checking {len(seqs)} sequences of {root}',
+            progress=progress):
+        report.merge(seq_report)
         if info is not None:
             infos.append(info)
     return report, infos
@@ -344,7 +375,9 @@ def create_kitti_odom_infos(root: str,
         stats_sequences (str | list, optional): Sequences the IMU
             statistics are computed on (use the training split). Defaults
             to all converted sequences.
-        **kwargs: Options of :func:`convert_sequence`.
+        **kwargs: ``nproc``, ``progress`` and ``deep`` of
+            :func:`check_kitti_integrity` and the options of
+            :func:`convert_sequence`.
 
     Returns:
         tuple[DataReport, list[str]]: The report and written files.

@@ -5,12 +5,11 @@ their scans and writes one :class:`RegPriorCache` file per sequence
 (format in :mod:`.reg_prior_cache`). A sequence is split into chunks of
 consecutive pairs; in a chunk every scan is read and prepared once and
 serves as the target of one pair and the source of the previous one.
-Chunks run in ``nproc`` processes (mmengine's
-``track_parallel_progress``: a progress bar per sequence with the time
-left). The chunk boundaries do not depend on ``nproc``, and every pair is
-registered from the identity, so the priors are the same for any ``nproc``
-and equal to :class:`OdomScanRegistration`'s on-the-fly registration of
-the same scans.
+Chunks run in ``nproc`` processes behind a progress bar per sequence with
+the time left (:func:`mmfusion.utils.progress.track_tasks`). The chunk
+boundaries do not depend on ``nproc``, and every pair is registered from
+the identity, so the priors are the same for any ``nproc`` and equal to
+:class:`OdomScanRegistration`'s on-the-fly registration of the same scans.
 """
 import os
 import os.path as osp
@@ -21,6 +20,7 @@ import mmengine
 import numpy as np
 from mmengine.logging import print_log
 
+from mmfusion.utils.progress import track_tasks
 from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
                                        parse_sequences)
 from ..datasets.reg_prior_cache import (REG_PRIOR_VERSION, RegPriorCache,
@@ -178,13 +178,7 @@ def build_reg_prior_cache(root: str,
             f'{frame_gap}) in {len(tasks)} chunks, {nproc} processes',
             logger='current')
         start = time.perf_counter()
-        if not tasks:
-            chunks = []
-        elif nproc > 1:
-            chunks = mmengine.track_parallel_progress(
-                _register_chunk, tasks, nproc, keep_order=True)
-        else:
-            chunks = mmengine.track_progress(_register_chunk, tasks)
+        chunks = list(track_tasks(_register_chunk, tasks, nproc))
         elapsed = time.perf_counter() - start
         arrays = {}
         for key, dtype, shape in _ARRAYS:

@@ -87,6 +87,17 @@ PRESETS = {
         image_size=(320, 96),
         lidar_beams=32,
         lidar_azimuths=512),
+    # Real size: KITTI's 1241 x 376 images and HDL-64E scans (64 beams over
+    # its +2.0 .. -24.8 deg field of view, ~0.18 deg apart in azimuth at
+    # 10 Hz: ~125k points a scan), 1000 frames of sequence 00.
+    'full':
+    dict(
+        _COMMON,
+        sequences=('00', ),
+        num_frames=1000,
+        image_size=(1241, 376),
+        lidar_beams=64,
+        lidar_azimuths=2000),
 }
 
 # KITTI sequence 00 camera (1241 x 376) and calibration, rounded
@@ -382,9 +393,10 @@ def generate_kitti_sample(root: str,
         raw_root (str, optional): Root of the raw drives. Defaults to
             ``root/raw``.
         preset (str): ``'tiny'`` (sequence 00, 12 frames, 160x48 images,
-            16x256 LiDAR rays; for tests) or ``'demo'`` (00 frames 0-299 and
-            09 frames 0-199, 320x96 images, 32x512 rays). Defaults to
-            ``'tiny'``.
+            16x256 LiDAR rays; for tests), ``'demo'`` (00 frames 0-299 and
+            09 frames 0-199, 320x96 images, 32x512 rays) or ``'full'``
+            (real size: 00 frames 0-999, 1241x376 images, 64x2000 rays).
+            Defaults to ``'tiny'``.
         seed (int): Seed of everything random. Defaults to 0.
         sequences (Sequence[str], optional): Sequences to write among
             ``'00'``, ``'09'``, ``'10'`` and ``'03'`` (no raw data; a

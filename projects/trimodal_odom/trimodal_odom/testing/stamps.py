@@ -53,9 +53,9 @@ def complete_sample(root: str,
                     seed: int,
                     raw_root: str,
                     sequences: Optional[List[str]],
-                    imu_root: Optional[str] = None) -> Optional[dict]:
-    """The stamp of a complete sample made with these settings (and no
-    overrides), or None.
+                    imu_root: Optional[str] = None,
+                    overrides: Optional[dict] = None) -> Optional[dict]:
+    """The stamp of a complete sample made with these settings, or None.
 
     Args:
         root (str): The odometry root.
@@ -66,6 +66,8 @@ def complete_sample(root: str,
             the preset's.
         imu_root (str, optional): Absolute path of the real IMU files the
             OXTS were made from; None for the simulated IMU.
+        overrides (dict, optional): The preset settings changed (JSON
+            values, e.g. ``{'num_frames': 300}``). Defaults to None (none).
 
     Returns:
         dict | None: ``settings`` and ``manifest`` of the stamp.
@@ -78,7 +80,7 @@ def complete_sample(root: str,
         settings.get('preset') == preset and settings.get('seed') == seed
         and settings.get('raw_root') == raw_root
         and settings.get('imu_root') == imu_root
-        and not settings.get('overrides')
+        and (settings.get('overrides') or {}) == (overrides or {})
         and (settings.get('sequences') == sequences if sequences is not None
              else settings.get('preset_sequences', False)))
     return done if same else None
