@@ -286,7 +286,7 @@ def _write_raw(raw_root: str, seq: str, times: np.ndarray, poses: np.ndarray,
                seed: int) -> int:
     """Write the sync and extract OXTS of ``seq``'s drive and the date's
     raw calibration; returns the first raw frame."""
-    date, drive, start, _ = RAW_DRIVES[seq]
+    date, drive, start, _ = KITTI_ODOM_DRIVES[seq][:4]
     if start:
         raise ValueError(f'sequence {seq}: raw frames before {start} '
                          f'cannot be generated')
