@@ -5,7 +5,8 @@ project (``RUNTIME_PACKAGES``, named in the configs' ``custom_imports``);
 neither those nor the package itself may load the sample generators
 (``testing``) or the converters and integrity checks (``converters``).
 The odometry metric loads without any model code (mmdet3d's models take
-seconds to import).
+seconds to import), and its array code (``evaluation``, what
+``tools/analysis_tools/eval_kitti_odom.py`` imports) without torch.
 """
 import json
 import os
@@ -86,3 +87,17 @@ def test_odometry_metric_imports_without_models():
     ]
     assert heavy == []
     assert result['seconds'] < 20
+
+
+def test_odometry_evaluation_arrays_import_without_torch():
+    """``evaluation`` is the metric's array code; the registered metric
+    (``evaluation.metrics``, which needs torch and mmdet3d's registry) is
+    imported by the configs and by :func:`register_all_modules` only."""
+    package = 'projects.trimodal_odom.trimodal_odom'
+    modules = loaded_after(f'import {package}.evaluation')['modules']
+    heavy = [
+        m for m in modules
+        if m.split('.')[0] in ('torch', 'mmcv', 'mmdet', 'mmdet3d')
+        or m.startswith(f'{package}.evaluation.metrics')
+    ]
+    assert heavy == []

@@ -10,13 +10,11 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.utils import import_modules_from_strings
 
-# mmfusion.engine also fixes checkpoint loading on torch >= 2.6
-from mmfusion.engine import setup_cpu_distributed
+from mmfusion.utils.checkpoint_file import (CheckpointFileError,
+                                            check_checkpoint_file)
 from mmfusion.utils.config import load_config
 
 
@@ -78,18 +76,35 @@ def trigger_visualization_hook(cfg: Config,
 
 def main() -> None:
     args = parse_args()
+    # The checkpoint is checked first, before the config's modules, the
+    # dataset and the runner cost their seconds.
+    try:
+        check_checkpoint_file(args.checkpoint)
+    except CheckpointFileError as e:
+        raise SystemExit(f'error: {e}') from None
 
     # --cfg-options may name list entries by type, e.g.
     # custom_hooks.FreezeScheduleHook.freeze_epochs=5
-    cfg = load_config(args.config, args.cfg_options, args.work_dir,
-                      args.launcher)
+    cfg = load_config(
+        args.config,
+        args.cfg_options,
+        args.work_dir,
+        args.launcher,
+        import_custom_modules=False)
 
     cfg.load_from = args.checkpoint
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
 
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
+
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    from mmengine.evaluator import DumpResults
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    # mmfusion.engine also fixes checkpoint loading on torch >= 2.6
+    from mmfusion.engine import setup_cpu_distributed
 
     # torchrun on a machine without GPUs: gloo, DDP without device ids
     setup_cpu_distributed(cfg)

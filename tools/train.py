@@ -13,11 +13,10 @@ import os
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.utils import import_modules_from_strings
 
-# mmfusion.engine also fixes checkpoint loading on torch >= 2.6
-from mmfusion.engine import amp_optim_wrapper, setup_cpu_distributed
+from mmfusion.utils.checkpoint_file import (CheckpointFileError,
+                                            check_checkpoint_file)
 from mmfusion.utils.config import load_config
 
 
@@ -64,15 +63,40 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def check_checkpoint(path: str, resume: bool) -> None:
+    """Exit with one line naming ``path`` if it is not a checkpoint that
+    loads (see :mod:`mmfusion.utils.checkpoint_file`)."""
+    try:
+        check_checkpoint_file(path, resume=resume)
+    except CheckpointFileError as e:
+        raise SystemExit(f'error: {e}') from None
+
+
 def build_config(args: argparse.Namespace) -> Config:
     """The config of a run: the file, ``--cfg-options``, the work
-    directory, ``--amp``, ``--auto-scale-lr`` and ``--resume``."""
+    directory, ``--amp``, ``--auto-scale-lr`` and ``--resume``.
+
+    A checkpoint named by ``--resume PATH`` or ``load_from`` is checked
+    first, before the config's modules, the dataset and the runner cost
+    their seconds; the config's ``custom_imports`` are imported by
+    :func:`build_runner`.
+    """
+    if args.resume not in (None, 'auto'):
+        check_checkpoint(args.resume, resume=True)
     # --cfg-options may name list entries by type, e.g.
     # custom_hooks.FreezeScheduleHook.freeze_epochs=5
-    cfg = load_config(args.config, args.cfg_options, args.work_dir,
-                      args.launcher)
+    cfg = load_config(
+        args.config,
+        args.cfg_options,
+        args.work_dir,
+        args.launcher,
+        import_custom_modules=False)
+    if args.resume is None and cfg.get('load_from'):
+        check_checkpoint(cfg.load_from, resume=bool(cfg.get('resume')))
 
     if args.amp:
+        from mmfusion.engine.optim_wrappers import amp_optim_wrapper
+
         # FiniteOptimWrapper -> FiniteAmpOptimWrapper: the check stays
         cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper)
 
@@ -92,8 +116,17 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def build_runner(cfg: Config) -> Runner:
-    """The runner of a config (after :func:`build_config`)."""
+def build_runner(cfg: Config):
+    """The runner of a config (after :func:`build_config`), with the
+    config's modules imported."""
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    # mmfusion.engine also fixes checkpoint loading on torch >= 2.6
+    from mmfusion.engine import setup_cpu_distributed
+
     # torchrun on a machine without GPUs: gloo, DDP without device ids
     setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:

@@ -11,8 +11,13 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Atomic writes: a killed run resumes from its last complete checkpoint.
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
+    # Atomic writes: a killed run resumes from its last complete checkpoint;
+    # inside long epochs one every 1000 iterations (only the newest kept).
+    checkpoint=dict(
+        type='AtomicCheckpointHook',
+        interval=1,
+        max_keep_ckpts=3,
+        interval_iters=1000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Random generators in checkpoints: resumed runs repeat uninterrupted
     # ones exactly under ``randomness=dict(seed=..., deterministic=True)``.

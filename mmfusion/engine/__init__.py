@@ -1,3 +1,4 @@
+from mmfusion.datasets.samplers import ResumableBatchSampler
 from .checkpoint_loader import load_from_local
 from .compile_log import CompileEvent, CompileLog, get_compile_log
 from .cpu_distributed import (init_process_group_without_cuda,
@@ -11,6 +12,7 @@ from .multi_scale import (count_input_sizes, multi_scale_resizers,
                           multi_scale_sizes)
 from .optim_wrappers import (FiniteAmpOptimWrapper, FiniteOptimWrapper,
                              amp_optim_wrapper)
+from .resumable_epoch_based_train_loop import ResumableEpochBasedTrainLoop
 from .training_compiler import TrainingCompiler, dynamic_shape_workarounds
 
 __all__ = [
@@ -22,5 +24,6 @@ __all__ = [
     'init_process_group_without_cuda', 'unwrap_model', 'named_submodules',
     'CompileEvent', 'CompileLog', 'get_compile_log', 'TrainingCompiler',
     'count_input_sizes', 'multi_scale_resizers', 'multi_scale_sizes',
-    'dynamic_shape_workarounds'
+    'dynamic_shape_workarounds', 'ResumableEpochBasedTrainLoop',
+    'ResumableBatchSampler'
 ]

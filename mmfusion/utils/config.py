@@ -84,7 +84,8 @@ def resolve_type_keys(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
 def load_config(path: str,
                 cfg_options: Optional[Dict[str, Any]] = None,
                 work_dir: Optional[str] = None,
-                launcher: str = 'none') -> Config:
+                launcher: str = 'none',
+                import_custom_modules: bool = True) -> Config:
     """Load a config as ``tools/train.py`` and ``tools/test.py`` do.
 
     Args:
@@ -94,11 +95,14 @@ def load_config(path: str,
         work_dir (str, optional): ``--work-dir``; otherwise the config's,
             or ``./work_dirs/<config name>``.
         launcher (str): ``--launcher``. Defaults to ``'none'``.
+        import_custom_modules (bool): Import the config's
+            ``custom_imports`` now; the tools import them after checking
+            the named checkpoints. Defaults to True.
 
     Returns:
         Config: The config.
     """
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(path, import_custom_modules=import_custom_modules)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(resolve_type_keys(cfg, cfg_options))

@@ -12,6 +12,7 @@ train_dataloader = dict(
     batch_size=6,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='ResumableBatchSampler'),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='ToyDataset', num_samples=24))
 val_dataloader = dict(
@@ -24,7 +25,8 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='ToyAccuracy')
 test_evaluator = val_evaluator
 
-train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=1)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=5, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 

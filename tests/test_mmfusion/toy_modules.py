@@ -179,6 +179,26 @@ class ToyKillingBackend(LocalBackend):
 
 register_backend('toy_killing', ToyKillingBackend, force=True)
 
+
+class ToyRecordingBackend(LocalBackend):
+    """Local backend that records its writes and removals, in order, in
+    :attr:`calls` as ``('put' | 'remove', path)``."""
+
+    calls: List[tuple] = []
+
+    def put(self, obj: bytes, filepath) -> None:
+        """Record and write ``obj``."""
+        self.calls.append(('put', str(filepath)))
+        super().put(obj, filepath)
+
+    def remove(self, filepath) -> None:
+        """Record and remove ``filepath``."""
+        self.calls.append(('remove', str(filepath)))
+        super().remove(filepath)
+
+
+register_backend('toy_recording', ToyRecordingBackend, force=True)
+
 TOY_CONFIG = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), 'toy_classifier_config.py')
 

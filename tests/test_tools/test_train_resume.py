@@ -1,5 +1,6 @@
 """Crash safety of ``tools/train.py``: runs killed with SIGKILL at several
-points and restarted with ``--resume`` end exactly as an uninterrupted run.
+points, at epoch boundaries and inside epochs, and restarted with
+``--resume`` end exactly as an uninterrupted run.
 
 The toy config (``tests/test_mmfusion/toy_classifier_config.py``) inherits
 the shared runtime, so the hooks under test are the ones every project
@@ -21,6 +22,18 @@ CONFIG = REPO / 'tests' / 'test_mmfusion' / 'toy_classifier_config.py'
 MAX_EPOCHS = 5
 ITERS_PER_EPOCH = 4
 LOGGED_KEYS = ('loss', 'loss_cls', 'loss_l2', 'lr')
+FREEZE_CONFIG = CONFIG.with_name('toy_classifier_freeze_config.py')
+# Mid-epoch checkpoints after every iteration, with or without workers.
+MID_EPOCH = [
+    'default_hooks.checkpoint.interval_iters=1',
+    'train_dataloader.num_workers=2',
+    'train_dataloader.persistent_workers=True'
+]
+NO_WORKERS = [
+    'default_hooks.checkpoint.interval_iters=1',
+    'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False'
+]
 
 
 def _launch(tool: str,
@@ -159,3 +172,93 @@ def test_killed_training_resumes_to_identical_weights_and_losses(tmp_path):
     assert f'Load checkpoint from {final_ckpt}' in test_output
     assert f"accuracy: {val_rows[-1]['accuracy']:.4f}" in test_output
     assert val_rows[-1]['accuracy'] > val_rows[0]['accuracy']
+
+
+def _train_cfg(config: Path,
+               work_dir: Path,
+               options: List[str],
+               *extra: str,
+               kill: Optional[str] = None) -> subprocess.Popen:
+    return _launch('train', [
+        str(config), '--work-dir',
+        str(work_dir), *extra, '--cfg-options', *options
+    ], kill)
+
+
+def _assert_same_run(work_dir: Path, expected_dir: Path,
+                     resumed_at: int) -> None:
+    """``work_dir`` (killed, then resumed after iteration ``resumed_at``)
+    logged the losses and ended with the weights of ``expected_dir``."""
+    killed_run, resumed_run = _runs_scalars(work_dir)
+    assert resumed_run[0]['step'] == resumed_at + 1, work_dir.name
+    assert _logged_losses(work_dir) == _logged_losses(expected_dir)
+    weights, expected = _final_weights(work_dir), _final_weights(expected_dir)
+    assert weights.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(weights[key], value), (work_dir.name, key)
+    # Mid-epoch checkpoints go once a newer checkpoint is complete.
+    assert not list(work_dir.glob('iter_*.pth'))
+
+
+def test_killed_inside_an_epoch_resumes_to_the_uninterrupted_run(tmp_path):
+    """Checkpoints after every iteration; SIGKILL inside an epoch: the
+    resumed run trains on the rest of that epoch and ends bit for bit as
+    the uninterrupted one, with persistent workers (and resumed without
+    workers), after a kill during a checkpoint write, and in the second
+    stage of a schedule that switches the batch size (6 then 4 iterations
+    an epoch) under an iteration-based warm-up."""
+    first = {
+        'uninterrupted':
+        _train_cfg(CONFIG, tmp_path / 'uninterrupted', MID_EPOCH),
+        # the 7th forward: epoch 2, its 3rd batch; iter_6.pth is complete
+        'mid_iter':
+        _train_cfg(CONFIG, tmp_path / 'mid_iter', MID_EPOCH, kill='train:7'),
+        # writes: iter_1-3, epoch_1, iter_5, iter_6 (killed half-way)
+        'mid_save':
+        _train_cfg(CONFIG, tmp_path / 'mid_save', MID_EPOCH, kill='save:6'),
+        'freeze':
+        _train_cfg(FREEZE_CONFIG, tmp_path / 'freeze', MID_EPOCH),
+        # iterations 1-12 in two epochs of 6; the 15th forward is the 3rd
+        # batch of epoch 3, the first epoch of stage 2
+        'freeze_stage2':
+        _train_cfg(
+            FREEZE_CONFIG,
+            tmp_path / 'freeze_stage2',
+            MID_EPOCH,
+            kill='train:15'),
+    }
+    results = _finish(first)
+    for name in ('uninterrupted', 'freeze'):
+        assert results[name][0] == 0, results[name][1]
+    for name in ('mid_iter', 'mid_save', 'freeze_stage2'):
+        assert results[name][0] == -signal.SIGKILL, results[name][1]
+    assert (tmp_path / 'mid_save' / '.iter_6.pth.partial').is_file()
+
+    second = {
+        'mid_iter':
+        _train_cfg(CONFIG, tmp_path / 'mid_iter', NO_WORKERS, '--resume'),
+        'mid_save':
+        _train_cfg(CONFIG, tmp_path / 'mid_save', MID_EPOCH, '--resume'),
+        'freeze_stage2':
+        _train_cfg(FREEZE_CONFIG, tmp_path / 'freeze_stage2',
+                   MID_EPOCH, '--resume',
+                   str(tmp_path / 'freeze_stage2' / 'iter_14.pth')),
+    }
+    results = _finish(second)
+    for name, (returncode, output) in results.items():
+        assert returncode == 0, output
+    assert 'Resuming inside epoch 2: its first 2 of 4 batches' in results[
+        'mid_iter'][1]
+    assert 'Resuming inside epoch 2: its first 1 of 4 batches' in results[
+        'mid_save'][1]
+    assert 'Resuming inside epoch 3: its first 2 of 4 batches' in results[
+        'freeze_stage2'][1]
+
+    uninterrupted = tmp_path / 'uninterrupted'
+    assert sorted(_logged_losses(uninterrupted)) == list(
+        range(1, MAX_EPOCHS * ITERS_PER_EPOCH + 1))
+    _assert_same_run(tmp_path / 'mid_iter', uninterrupted, resumed_at=6)
+    _assert_same_run(tmp_path / 'mid_save', uninterrupted, resumed_at=5)
+    assert sorted(_logged_losses(tmp_path / 'freeze')) == list(range(1, 25))
+    _assert_same_run(
+        tmp_path / 'freeze_stage2', tmp_path / 'freeze', resumed_at=14)

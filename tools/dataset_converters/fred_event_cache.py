@@ -16,7 +16,10 @@ True`` in the dataset config (``LoadFREDImages(event_cache=True)``).
 import argparse
 import multiprocessing
 import os
+import os.path as osp
 import sys
+
+from mmengine.utils import track_iter_progress
 
 from projects.fred_fusion.fred_fusion.converters.event_cache_builder import (
     cache_sequence, find_event_frame_dirs)
@@ -48,6 +51,12 @@ def _mib(num_bytes: int) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if not osp.isdir(args.root):
+        print(
+            f'error: {args.root}: data root does not exist or is not a '
+            'folder',
+            file=sys.stderr)
+        return 1
     frame_dirs = find_event_frame_dirs(args.root)
     if not frame_dirs:
         print(
@@ -58,7 +67,8 @@ def main(argv=None) -> int:
     problems = []
     pool = multiprocessing.Pool(args.workers) if args.workers > 1 else None
     try:
-        for frames_dir in frame_dirs:
+        # one step per sequence, with the time left
+        for frames_dir in track_iter_progress(frame_dirs, file=sys.stdout):
             stats = cache_sequence(frames_dir, args.verify, pool)
             for key in _COUNTS:
                 total[key] += stats[key]

@@ -7,6 +7,11 @@ Examples::
         --sequences 00,01,02,03,04,05,06,07,08,09,10 \
         --stats-sequences 00,01,02,03,04,05,06,07,08
 
+    # IMU only, from the KITTI IMU files (no images or scans needed)
+    python tools/dataset_converters/kitti_odom_converter.py \
+        data/kitti_imu --imu-source mat --imu-only --imu-frame camera \
+        --frame-period 0.1 --stats-sequences 00,01,02,04,05,06,07,08
+
 Writes ``OUT/kitti_odom_infos_XX.pkl`` per sequence and
 ``OUT/imu_stats.json``; see
 ``projects/trimodal_odom/trimodal_odom/converters/kitti_odom_infos.py`` for
@@ -19,6 +24,8 @@ from mmengine.logging import print_log
 
 from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.converters.imu_source_args import (
+    add_imu_source_args, imu_source_kwargs)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError
 
@@ -34,23 +41,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--sequences',
         help='sequences, e.g. 00,01,2 (default: all with poses)')
-    parser.add_argument(
-        '--imu-source',
-        choices=['extract', 'sync'],
-        default='extract',
-        help='~100 Hz extract packets resampled on a grid anchored at the '
-        'frame times, or the 10 Hz sync packets (default: extract)')
-    parser.add_argument(
-        '--imu-frame',
-        choices=['lidar', 'imu', 'camera'],
-        default='lidar',
-        help='frame of the IMU vectors (default: lidar, the frame LiDAR '
-        'yaw augmentation rotates consistently)')
-    parser.add_argument(
-        '--imu-rate',
-        type=float,
-        default=100.0,
-        help='rate (Hz) of the extract resampling grid (default: 100)')
+    add_imu_source_args(parser)
     parser.add_argument(
         '--stats-sequences',
         help='sequences the IMU statistics are computed on (default: all '
@@ -69,10 +60,8 @@ def main() -> int:
             sequences=args.sequences,
             out_dir=args.out_dir,
             stats_sequences=args.stats_sequences,
-            imu_source=args.imu_source,
-            imu_frame=args.imu_frame,
-            imu_rate=args.imu_rate)
-    except KittiFormatError as e:
+            **imu_source_kwargs(args))
+    except (KittiFormatError, ValueError) as e:
         print(f'conversion failed, nothing written:\n{e}', file=sys.stderr)
         return 1
     print_log(f'wrote {len(written)} files', logger='current')

@@ -4,19 +4,20 @@ Example::
 
     python tools/misc/check_fred_integrity.py data/FRED --split train test
 
-Runs the checks of the converter (frame headers and end markers, sizes of
-paired frames, annotation lines, duplicated time stamps, missing folders)
-without writing anything, and lists every problem with file and line.
-Exit status 1 when a problem is found.
+Runs the checks of the converter (data root and split files, every frame
+decoded strictly, sizes of paired frames, annotation lines, duplicated
+time stamps, missing folders, splits without a box) over every sequence of
+every split without writing anything, then reports all problems at once:
+their number per kind and the first ones with file and line. Exit status 1
+when a problem is found.
 """
 import argparse
 import os
-import os.path as osp
 import sys
 from multiprocessing.pool import Pool
 
 from projects.fred_fusion.fred_fusion.converters.fred_conversion import (
-    SPLIT_SETS, convert_split, read_split_file)
+    SPLIT_DIR, SPLIT_SETS, convert_splits)
 from projects.fred_fusion.fred_fusion.datasets.fred_data_error import \
     FREDDataError
 
@@ -32,8 +33,7 @@ def parse_args(argv=None):
         default=list(SPLIT_SETS['canonical']),
         help='splits to check')
     parser.add_argument(
-        '--split-dir',
-        help='split files folder (default: ROOT/dataset_splits)')
+        '--split-dir', help=f'split files folder (default: ROOT/{SPLIT_DIR})')
     parser.add_argument(
         '--coords',
         choices=['coordinates.txt', 'coordinates_rgb.txt'],
@@ -46,39 +46,31 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    split_dir = args.split_dir or osp.join(args.root, 'dataset_splits')
     pool = Pool(args.workers) if args.workers > 1 else None
-    num_problems = 0
     try:
-        for split in args.split:
-            try:
-                seq_ids = read_split_file(
-                    osp.join(split_dir, f'{split}_split.txt'))
-            except FREDDataError as e:
-                print(e)
-                num_problems += len(e.problems)
-                continue
-            stats = convert_split(
-                args.root,
-                split,
-                seq_ids,
-                None,
-                coords=args.coords,
-                class_mode=args.classes,
-                box_tolerance=args.box_tolerance,
-                skip_bad=True,
-                pool=pool)
-            for problem in stats['problems']:
-                print(problem)
-            num_problems += len(stats['problems'])
-            print(f'[{split}] {len(seq_ids)} sequences, {stats["frames"]} '
-                  f'good frames, {len(stats["problems"])} problem(s)')
+        stats = convert_splits(
+            args.root,
+            args.split,
+            None,
+            args.split_dir,
+            coords=args.coords,
+            class_mode=args.classes,
+            box_tolerance=args.box_tolerance,
+            pool=pool,
+            progress=True)
+    except FREDDataError as e:
+        print(e)
+        print(f'{len(e.problems)} problem(s) found')
+        return 1
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-    print('OK' if not num_problems else f'{num_problems} problem(s) found')
-    return 1 if num_problems else 0
+    for split, split_stats in stats.items():
+        print(f'[{split}] {split_stats["sequences"]} sequences, '
+              f'{split_stats["frames"]} frames')
+    print('OK')
+    return 0
 
 
 if __name__ == '__main__':

@@ -16,6 +16,9 @@ Examples::
     # trajectories from the KITTI ground truth instead of the shipped ones
     python tools/misc/generate_kitti_sample.py data/kitti_hard \\
         --preset hard --poses-root data/kitti_odometry/poses
+    # OXTS with the real KITTI IMU of the same drives
+    python tools/misc/generate_kitti_sample.py data/kitti_demo \\
+        --preset demo --imu-source real --imu-root data/kitti_imu/imus
 
 A re-run with the same arguments finds the stamp file left by a complete
 run (``ROOT/.kitti_sample.json``) and exits at once.
@@ -53,6 +56,14 @@ def parse_args() -> argparse.Namespace:
         help='hard presets: folder of KITTI ground-truth poses (XX.txt) to '
         'take the trajectories from (default: the stretches shipped with '
         'the generator)')
+    parser.add_argument(
+        '--imu-source',
+        choices=['synthetic', 'real'],
+        default='synthetic',
+        help='IMU of the OXTS files: simulated from the trajectory, or the '
+        'real KITTI IMU of the same drive (--imu-root) (default: synthetic)')
+    parser.add_argument(
+        '--imu-root', help='folder of the real KITTI IMU files XX.mat')
     parser.add_argument('--manifest', help='also write the manifest here')
     return parser.parse_args()
 
@@ -71,8 +82,12 @@ def main() -> None:
     args = parse_args()
     sequences = _sequences(args.sequences)
     raw_root = osp.abspath(args.raw_root or osp.join(args.root, 'raw'))
+    if (args.imu_source == 'real') != (args.imu_root is not None):
+        raise SystemExit('--imu-source real needs --imu-root, and '
+                         '--imu-root only goes with --imu-source real')
+    imu_root = None if args.imu_root is None else osp.abspath(args.imu_root)
     done = None if args.poses_root else complete_sample(
-        args.root, args.preset, args.seed, raw_root, sequences)
+        args.root, args.preset, args.seed, raw_root, sequences, imu_root)
     if done is not None:
         print(f'{args.root}: sample already complete, nothing to do')
         manifest = done['manifest']
@@ -84,7 +99,8 @@ def main() -> None:
             raw_root=raw_root,
             preset=args.preset,
             seed=args.seed,
-            sequences=sequences)
+            sequences=sequences,
+            imu_root=imu_root)
         if args.preset in HARD_PRESETS:
             manifest = generate_hard_sample(
                 args.root, poses_root=args.poses_root, **kwargs)

@@ -79,6 +79,26 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def build_test_pipeline(cfg: Config) -> Compose:
+    """The test pipeline of the config without its annotation loading.
+
+    Prediction loads, letterboxes (resize and pad) and packs every frame
+    pair exactly as ``tools/test.py`` does, so that a model sees real
+    frames the way it was evaluated.
+
+    Args:
+        cfg (Config): The model's config.
+
+    Returns:
+        Compose: The pipeline, applied to ``dict(img_path=...,
+        event_path=..., img_id=..., modality=...)``.
+    """
+    return Compose([
+        t for t in cfg.test_dataloader.dataset.pipeline
+        if t['type'] != 'LoadAnnotations'
+    ])
+
+
 def frame_pairs(args: argparse.Namespace) -> Iterator[dict]:
     """The frames to predict on, with their pairing information."""
     if args.rgb is not None:
@@ -137,10 +157,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     modalities = tuple(model.modalities)
     modality = 'dual' if len(modalities) > 1 else modalities[0]
-    pipeline = Compose([
-        t for t in cfg.test_dataloader.dataset.pipeline
-        if t['type'] != 'LoadAnnotations'
-    ])
+    pipeline = build_test_pipeline(cfg)
     visualizer = VISUALIZERS.build(
         dict(type='DualModalDetLocalVisualizer', name='predict_fred'))
     visualizer.dataset_meta = dict(classes=classes)

@@ -3,13 +3,14 @@
 _base_ = ['../../_base_/default_runtime.py']
 
 default_scope = 'mmdet3d'
-# The runtime subpackages of the project (its RUNTIME_PACKAGES); the
-# converters and the sample generator stay out of training.
+# The runtime subpackages of the project (its RUNTIME_PACKAGES; the metric
+# registers in evaluation.metrics); the converters and the sample
+# generator stay out of training.
 custom_imports = dict(
     imports=[
         'mmfusion.engine', 'projects.trimodal_odom.trimodal_odom.datasets',
         'projects.trimodal_odom.trimodal_odom.engine',
-        'projects.trimodal_odom.trimodal_odom.evaluation',
+        'projects.trimodal_odom.trimodal_odom.evaluation.metrics',
         'projects.trimodal_odom.trimodal_odom.models'
     ],
     allow_failed_imports=False)

@@ -6,82 +6,140 @@ file that ``--resume`` reads.  A process killed during either write leaves a
 truncated checkpoint under a valid name, or an empty ``last_checkpoint``,
 and the next ``--resume`` fails or loads garbage.  With ``max_keep_ckpts``
 the oldest checkpoint is also deleted *before* the new one is written, so
-``max_keep_ckpts=1`` can leave no checkpoint at all.
+``max_keep_ckpts=1`` can leave no checkpoint at all; likewise ``save_best``
+deletes the previous best checkpoint before writing the new one.
 """
 import glob
 import logging
 import os
 import os.path as osp
 import re
-import zipfile
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple, Union
 
 from mmengine.dist import barrier, is_main_process
-from mmengine.fileio import LocalBackend
+from mmengine.fileio import LocalBackend, get_file_backend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from mmfusion.utils.checkpoint_file import is_complete_checkpoint
 from mmfusion.utils.fileio import (PARTIAL_SUFFIX, atomic_write_text,
                                    commit_file, partial_path)
 from .. import mmengine_internals as internals
 
+#: Name of mid-epoch checkpoints: the global iteration after which they
+#: were written.
+ITER_FILENAME_TMPL = 'iter_{}.pth'
+DATA_BATCH = Optional[Union[dict, tuple, list]]
 
-def is_complete_checkpoint(path: str) -> bool:
-    """Whether ``path`` is a complete ``torch.save`` file.
 
-    ``torch.save`` writes a zip archive whose central directory is at the
-    end of the file, so a truncated file is not a valid zip.  Checkpoints
-    in torch's legacy (non-zip) format are reported as incomplete.
+class AtomicLocalBackend(LocalBackend):
+    """Local file backend whose ``put`` is atomic.
+
+    The bytes go to the hidden ``.<name>.partial`` sibling of the file
+    (through the wrapped backend), which is then fsynced and renamed to the
+    final name (:func:`mmfusion.utils.fileio.commit_file`). Registered as
+    ``'atomic_local'``; :class:`AtomicCheckpointHook` writes through it.
 
     Args:
-        path (str): Path of the checkpoint file.
-
-    Returns:
-        bool: True if the file exists and is a complete zip archive.
+        inner (dict, optional): ``backend_args`` of the backend that writes
+            the bytes (a local one). Defaults to None: ``LocalBackend``.
     """
-    return osp.isfile(path) and zipfile.is_zipfile(path)
+
+    def __init__(self, inner: Optional[dict] = None) -> None:
+        super().__init__()
+        self._inner = (
+            LocalBackend() if inner is None else get_file_backend(
+                backend_args=inner))
+
+    def put(self, obj: bytes, filepath) -> None:
+        """Write ``obj`` to ``filepath`` atomically.
+
+        Args:
+            obj (bytes): The content.
+            filepath (str | Path): The final path.
+        """
+        tmp = partial_path(str(filepath))
+        self._inner.put(obj, tmp)
+        commit_file(tmp, str(filepath))
 
 
-def list_checkpoints(ckpt_dir: str, filename_tmpl: str) -> List[str]:
+register_backend('atomic_local', AtomicLocalBackend, force=True)
+
+
+class _DeferredRemoval:
+    """A file backend whose ``remove`` / ``rmtree`` calls wait for
+    :meth:`run`; everything else goes to the wrapped backend."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self._removals: List[Tuple[str, str]] = []
+
+    def remove(self, path) -> None:
+        self._removals.append(('remove', path))
+
+    def rmtree(self, path) -> None:
+        self._removals.append(('rmtree', path))
+
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)
+
+    def run(self, keep: Sequence[str] = ()) -> None:
+        """Do the removals, except of the paths in ``keep``."""
+        for method, path in self._removals:
+            if path not in keep:
+                getattr(self._backend, method)(path)
+
+
+def list_checkpoints(ckpt_dir: str,
+                     filename_tmpl: Union[str, Sequence[str]]) -> List[str]:
     """Complete checkpoints of ``ckpt_dir`` named by ``filename_tmpl``.
 
     Args:
         ckpt_dir (str): Directory of the checkpoints.
-        filename_tmpl (str): Name template with one ``{}`` for the step,
-            e.g. ``'epoch_{}.pth'``.
+        filename_tmpl (str | Sequence[str]): Name template(s) with one
+            ``{}`` for the step, e.g. ``'epoch_{}.pth'``.
 
     Returns:
-        list[str]: Paths of the complete checkpoints, oldest step first.
+        list[str]: Paths of the complete checkpoints, oldest first (by
+        modification time, then step).
     """
-    prefix, _, suffix = filename_tmpl.partition('{}')
-    pattern = re.compile(
-        re.escape(prefix) + r'(\d+)' + re.escape(suffix) + '$')
+    if isinstance(filename_tmpl, str):
+        filename_tmpl = [filename_tmpl]
+    patterns = []
+    for tmpl in dict.fromkeys(filename_tmpl):
+        prefix, _, suffix = tmpl.partition('{}')
+        patterns.append(
+            re.compile(re.escape(prefix) + r'(\d+)' + re.escape(suffix) + '$'))
     found = []
     for path in glob.glob(osp.join(glob.escape(ckpt_dir), '*')):
-        match = pattern.match(osp.basename(path))
-        if match and is_complete_checkpoint(path):
-            found.append((int(match.group(1)), path))
-    return [path for _, path in sorted(found)]
+        for pattern in patterns:
+            match = pattern.match(osp.basename(path))
+            if match and is_complete_checkpoint(path):
+                found.append(
+                    (os.stat(path).st_mtime_ns, int(match.group(1)), path))
+    return [path for _, _, path in sorted(found)]
 
 
-def find_resumable_checkpoint(work_dir: str,
-                              ckpt_dir: Optional[str] = None,
-                              filename_tmpl: str = 'epoch_{}.pth'
-                              ) -> Optional[str]:
+def find_resumable_checkpoint(
+    work_dir: str,
+    ckpt_dir: Optional[str] = None,
+    filename_tmpl: Union[str,
+                         Sequence[str]] = ('epoch_{}.pth', ITER_FILENAME_TMPL)
+) -> Optional[str]:
     """Find the checkpoint that ``--resume`` should continue from.
 
     The checkpoint named in ``work_dir/last_checkpoint`` is taken when it
     is complete.  When that file is empty or names a missing or truncated
-    checkpoint, a warning says so and the complete checkpoint with the
-    highest step in ``ckpt_dir`` is taken instead.
+    checkpoint, a warning says so and the newest complete checkpoint in
+    ``ckpt_dir`` is taken instead.
 
     Args:
         work_dir (str): Work directory holding ``last_checkpoint``.
         ckpt_dir (str, optional): Directory of the checkpoints. Defaults
             to ``work_dir``.
-        filename_tmpl (str): Name template of the checkpoints.
-            Defaults to ``'epoch_{}.pth'``.
+        filename_tmpl (str | Sequence[str]): Name template(s) of the
+            checkpoints. Defaults to epoch and mid-epoch checkpoints.
 
     Returns:
         str, optional: Path of the checkpoint, None if there is none.
@@ -106,34 +164,57 @@ def find_resumable_checkpoint(work_dir: str,
 
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """:class:`~mmengine.hooks.CheckpointHook` whose writes are atomic.
+    """:class:`~mmengine.hooks.CheckpointHook` whose writes are atomic, with
+    optional mid-epoch checkpoints.
 
-    Takes the arguments of :class:`~mmengine.hooks.CheckpointHook`.  For
-    checkpoints on the local file system (the default ``out_dir``):
+    Takes the arguments of :class:`~mmengine.hooks.CheckpointHook`, and
+    ``interval_iters``.  For checkpoints on the local file system (the
+    default ``out_dir``):
 
-    - a checkpoint is written to a hidden ``.<name>.partial`` file in the
-      same directory, fsynced and renamed to its final name, so a file
-      named ``epoch_N.pth`` is always complete;
+    - every checkpoint (periodic, mid-epoch, best) is written to a hidden
+      ``.<name>.partial`` file in the same directory, fsynced and renamed
+      to its final name (:class:`AtomicLocalBackend`), so a file named
+      ``epoch_N.pth`` is always complete;
     - ``last_checkpoint`` is replaced atomically and only after the
       checkpoint it names is complete;
     - with ``max_keep_ckpts``, old checkpoints are removed only after the
-      new one is complete;
+      new one is complete, and with ``save_best`` the previous best
+      checkpoint only after the new best one is;
     - when resuming without a path (``tools/train.py CFG --resume``), an
       empty, dangling or truncated ``last_checkpoint`` target is reported
       and replaced by the newest complete checkpoint, and ``.partial``
       leftovers of a killed run are removed.
 
     A run killed at any moment and restarted with ``--resume`` therefore
-    continues from the last complete checkpoint.  Best checkpoints
-    (``save_best``) and non-local backends are written as in mmengine.
+    continues from the last complete checkpoint.  On other backends
+    checkpoints are written as in mmengine.
 
-    Note:
-        ``EpochBasedTrainLoop`` does not skip the batches already seen when
-        it resumes from a mid-epoch checkpoint (``by_epoch=False``): that
-        epoch restarts from its first batch.  Resuming from epoch-end
-        checkpoints reproduces an uninterrupted run exactly (together with
-        :class:`~mmfusion.engine.RNGStateHook`).
+    ``interval_iters=N`` (epoch-based runs) also writes a checkpoint every
+    ``N`` iterations inside epochs, ``iter_<iteration>.pth``; on the local
+    file system only the newest one is kept, and it is removed once a newer
+    checkpoint is complete. With
+    :class:`~mmfusion.engine.ResumableEpochBasedTrainLoop` a run resumed
+    from it continues the interrupted epoch with its remaining batches.
+
+    Args:
+        interval_iters (int, optional): Iterations between mid-epoch
+            checkpoints; needs ``by_epoch=True``. Defaults to None (none).
+        **kwargs: Arguments of :class:`~mmengine.hooks.CheckpointHook`.
     """
+
+    def __init__(self, interval_iters: Optional[int] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if interval_iters is not None:
+            if interval_iters < 1:
+                raise ValueError(
+                    f'interval_iters must be >= 1, got {interval_iters}')
+            if not self.by_epoch:
+                raise ValueError(
+                    'interval_iters needs by_epoch=True; with by_epoch=False '
+                    '`interval` already counts iterations')
+        self.interval_iters = interval_iters
+        self._backend_args_cfg = self.backend_args
+        self._atomic = False
 
     def before_run(self, runner) -> None:
         """Repair ``last_checkpoint`` before an automatic resume.
@@ -166,7 +247,8 @@ class AtomicCheckpointHook(CheckpointHook):
             with open(save_file) as f:
                 recorded = f.read().strip()
         resume_from = find_resumable_checkpoint(runner.work_dir, ckpt_dir,
-                                                self.filename_tmpl)
+                                                (self.filename_tmpl,
+                                                 ITER_FILENAME_TMPL))
         if resume_from is None:
             if recorded is not None:
                 runner.logger.warning(
@@ -183,11 +265,16 @@ class AtomicCheckpointHook(CheckpointHook):
         Args:
             runner (Runner): The runner of the training process.
         """
+        self.backend_args = self._backend_args_cfg
         super().before_train(runner)
         self._atomic = (
             isinstance(self.file_backend, LocalBackend)
             and self.file_client_args is None)
-        if not self._atomic:
+        if self._atomic:
+            # Every write of mmengine's hook passes ``self.backend_args``.
+            self.backend_args = dict(
+                backend='atomic_local', inner=self._backend_args_cfg)
+        else:
             runner.logger.warning(
                 f'{type(self).__name__}: {self.out_dir} is not on the local '
                 'file system, checkpoints are written non-atomically.')
@@ -204,6 +291,38 @@ class AtomicCheckpointHook(CheckpointHook):
                                osp.basename(runner.work_dir.rstrip(osp.sep)))
         return out_dir
 
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        """Write iteration checkpoints (``by_epoch=False``) and mid-epoch
+        checkpoints (``interval_iters``).
+
+        Args:
+            runner (Runner): The runner of the training process.
+            batch_idx (int): Index of the batch in the epoch.
+            data_batch (dict | tuple | list, optional): The batch.
+            outputs (dict, optional): Outputs of the iteration.
+        """
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        if not self.interval_iters or (runner.iter + 1) % self.interval_iters:
+            return
+        # The epoch's own checkpoint follows right after its last batch.
+        if batch_idx + 1 == len(runner.train_dataloader) and \
+                self._saves_epoch_checkpoint(runner):
+            return
+        step = runner.iter + 1
+        runner.logger.info(f'Saving mid-epoch checkpoint at {step} iterations')
+        meta = dict(epoch=runner.epoch, iter=step)
+        self._write(runner, ITER_FILENAME_TMPL.format(step), meta, False)
+
+    def _saves_epoch_checkpoint(self, runner) -> bool:
+        """Whether :meth:`after_train_epoch` saves this epoch."""
+        if self.every_n_epochs(runner, self.interval, self.save_begin):
+            return True
+        return self.save_last and self.is_last_train_epoch(runner)
+
     def _save_checkpoint_with_step(self, runner, step: int,
                                    meta: dict) -> None:
         """Write the checkpoint of ``step``, then ``last_checkpoint``, then
@@ -214,7 +333,7 @@ class AtomicCheckpointHook(CheckpointHook):
             step (int): Epoch or iteration of the checkpoint.
             meta (dict): Meta information saved in the checkpoint.
         """
-        if not getattr(self, '_atomic', False):
+        if not self._atomic:
             return super()._save_checkpoint_with_step(runner, step, meta)
 
         evicted = []
@@ -227,30 +346,10 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.message_hub.update_info('keep_ckpt_ids',
                                            list(self.keep_ckpt_ids))
 
-        ckpt_filename = self.filename_tmpl.format(step)
-        self.last_ckpt = self.file_backend.join_path(self.out_dir,
-                                                     ckpt_filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-
-        tmp_filename = osp.basename(partial_path(ckpt_filename))
-        runner.save_checkpoint(
-            self.out_dir,
-            tmp_filename,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        self._write(runner, self.filename_tmpl.format(step), meta,
+                    self.by_epoch)
         if not is_main_process():
             return
-
-        commit_file(
-            self.file_backend.join_path(self.out_dir, tmp_filename),
-            self.last_ckpt)
-        atomic_write_text(
-            osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
-
         for old_step in evicted:
             path = self.file_backend.join_path(
                 self.out_dir, self.filename_tmpl.format(old_step))
@@ -258,3 +357,51 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):
                 self.file_backend.rmtree(path)
+
+    def _write(self, runner, filename: str, meta: dict,
+               by_epoch: bool) -> None:
+        """Write a checkpoint (atomically through ``self.backend_args``),
+        then ``last_checkpoint``, then, with ``interval_iters``, remove the
+        older mid-epoch checkpoints."""
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir,
+            filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+        if not is_main_process():
+            return
+        atomic_write_text(
+            osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
+        ckpt_dir = self._local_ckpt_dir(runner)
+        if self.interval_iters and ckpt_dir is not None:
+            for path in list_checkpoints(ckpt_dir, ITER_FILENAME_TMPL):
+                if osp.abspath(path) != osp.abspath(self.last_ckpt):
+                    self.file_backend.remove(path)
+
+    def _save_best_checkpoint(self, runner, metrics: dict) -> None:
+        """Write the best checkpoint(s) as mmengine does, atomically, and
+        remove the previous best one only once the new one is complete.
+
+        Args:
+            runner (Runner): The runner of the training process.
+            metrics (dict): Evaluation results of all metrics.
+        """
+        if not self._atomic or not self.save_best:
+            return super()._save_best_checkpoint(runner, metrics)
+        backend = self.file_backend
+        self.file_backend = _DeferredRemoval(backend)
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            deferred, self.file_backend = self.file_backend, backend
+        if is_main_process():
+            best = [getattr(self, 'best_ckpt_path', None)] + list(
+                getattr(self, 'best_ckpt_path_dict', {}).values())
+            deferred.run(keep=[p for p in best if p] + [self.last_ckpt])

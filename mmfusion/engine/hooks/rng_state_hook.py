@@ -1,43 +1,11 @@
 """Saving and restoring the random number generators with checkpoints."""
-import random
 from typing import Optional
 
-import numpy as np
-import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-
-def get_rng_state() -> dict:
-    """States of the python, numpy, torch (and CUDA) generators.
-
-    Returns:
-        dict: ``python``, ``numpy``, ``torch`` and, when CUDA is in use,
-        ``cuda`` (one state per device).
-    """
-    state = dict(
-        python=random.getstate(),
-        numpy=np.random.get_state(),
-        torch=torch.get_rng_state())
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state['cuda'] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict) -> None:
-    """Restore the generators from :func:`get_rng_state`'s output.
-
-    Args:
-        state (dict): The saved states.
-    """
-    random.setstate(state['python'])
-    np.random.set_state(state['numpy'])
-    torch.set_rng_state(state['torch'])
-    cuda = state.get('cuda')
-    if cuda is not None and torch.cuda.is_available() and \
-            len(cuda) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(cuda)
+from mmfusion.utils.rng_state import get_rng_state, set_rng_state
 
 
 @HOOKS.register_module()
@@ -61,20 +29,23 @@ class RNGStateHook(Hook):
     True)`` a run resumed from an epoch-end checkpoint then reproduces the
     uninterrupted run bit for bit.
 
-    What holds for ``num_workers > 0``: workers do not share the main
-    process' generators.  mmengine's ``worker_init_fn`` reseeds each worker
-    from ``seed + worker_id`` whenever an epoch starts new workers, so
-    resumed runs reproduce the workers' random augmentation as well.  With
-    ``persistent_workers=True`` the workers' generators run on across
-    epochs and are not saved: augmentation after a resume differs.
+    A checkpoint written inside an epoch (after an iteration) holds the
+    state of that moment, which is restored at the start of the resumed,
+    partial epoch: with :class:`~mmfusion.engine.ResumableEpochBasedTrainLoop`
+    (whose DataLoader iterators leave the generators as they were) such a
+    run reproduces the uninterrupted one as well.
+
+    Workers do not share the main process' generators: the data pipeline's
+    random draws are reproduced by the sample seeds of
+    :class:`~mmfusion.datasets.samplers.ResumableBatchSampler`, with any
+    number of workers, persistent or not. Without it, mmengine's
+    ``worker_init_fn`` reseeds each worker from ``seed + worker_id`` when an
+    epoch starts new workers, which reproduces resumes at epoch boundaries
+    without ``persistent_workers`` only.
 
     In distributed training the checkpoint holds rank 0's states; every
     rank restores them, except with ``randomness.diff_rank_seed=True``,
-    where ranks other than 0 keep their freshly seeded state.  Resuming
-    from a mid-epoch checkpoint restores the state of that iteration, but
-    the train loop then replays or skips batches (see
-    :class:`~mmfusion.engine.AtomicCheckpointHook`), so that run is not
-    bit-identical.
+    where ranks other than 0 keep their freshly seeded state.
 
     ``load_from`` (fine-tuning) does not restore the generators: only a
     resume does.

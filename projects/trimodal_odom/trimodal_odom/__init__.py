@@ -4,7 +4,9 @@ registries.
 Importing the package loads nothing else, so that e.g. the odometry metric
 (``evaluation``) is imported without the models. The runtime subpackages
 (:data:`RUNTIME_PACKAGES`) register the dataset, transforms, models, hooks
-and metric: configs name them in ``custom_imports`` (see
+and metric (``evaluation.metrics``: ``evaluation`` itself is the array
+code of the metric, which tools import without torch); configs name them
+in ``custom_imports`` (see
 ``configs/trimodal_odom/_base_/default_runtime.py``), code calls
 :func:`register_all_modules`. ``converters`` (info files, IMU resampling
 and statistics, integrity checks, used by ``tools/dataset_converters`` and
@@ -14,7 +16,7 @@ by those who need them.
 import importlib
 
 #: Subpackages that training, testing and prediction import.
-RUNTIME_PACKAGES = ('datasets', 'engine', 'evaluation', 'models')
+RUNTIME_PACKAGES = ('datasets', 'engine', 'evaluation.metrics', 'models')
 
 
 def register_all_modules() -> None:

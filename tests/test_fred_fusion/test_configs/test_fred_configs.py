@@ -9,6 +9,7 @@ import json
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -32,8 +33,22 @@ def shrink_pipeline(pipeline: list) -> None:
             t['scale_to'] = (SCALE, SCALE)
 
 
-def shrink(cfg: Config, root: str, work_dir: str) -> Config:
-    """Tiny model, tiny sample, one batch of training and validation."""
+def load_config(config: str) -> Config:
+    """The config, without yapf-formatting its text: that (log, dump, every
+    checkpoint) would dominate the run time, and Config.fromfile does not
+    pass the switch on."""
+    return Config(
+        Config.fromfile(config).to_dict(),
+        filename=config,
+        format_python_code=False)
+
+
+def shrink(cfg: Config,
+           root: str,
+           work_dir: str,
+           coco_checkpoint: str = None) -> Config:
+    """Tiny model, tiny sample, one batch of training and validation; a
+    local checkpoint (of the tiny widths) in place of a model-zoo URL."""
     cfg.work_dir = work_dir
     # a unique visualizer: mmengine reuses instances by name
     cfg.visualizer.name = f'vis_{osp.basename(work_dir)}'
@@ -50,6 +65,9 @@ def shrink(cfg: Config, root: str, work_dir: str) -> Config:
         model.pair_discriminator.in_channels = int(1024 * WIDEN)
     for aug in model.data_preprocessor.get('raw_batch_augments') or []:
         shrink_pipeline(aug.transforms)
+    init_cfg = model.get('init_cfg')
+    if init_cfg and init_cfg['type'] == 'StreamPretrained':
+        init_cfg.checkpoint = coco_checkpoint
     if 'demo' in osp.basename(cfg.filename):
         # keep every box: the COCO evaluation runs on real detections
         model.test_cfg.score_thr = 0.0
@@ -94,20 +112,58 @@ def read_scalars(work_dir: str) -> list:
 def test_every_config_is_tested():
     names = [osp.basename(c) for c in CONFIGS]
     assert 'yolox_w0125_dual-concat_1xb8-demo_fred-sample.py' in names
-    assert len(names) >= 14
+    assert 'yolox_s_dual-concat_coco-pretrained_1xb8-300e_fred.py' in names
+    assert len(names) >= 20
+
+
+def letterbox(pipeline: list) -> list:
+    """The resize and pad steps of a pipeline (wrapped in SyncTransform
+    or not)."""
+    steps = [t.get('transform', t) for t in pipeline]
+    return [{
+        k: v
+        for k, v in t.items() if k != '_scope_'
+    } for t in steps if t['type'] in ('Resize', 'Pad')]
+
+
+def train_letterbox(cfg: Config) -> list:
+    """The resize and pad steps of training: those of the train pipeline,
+    or of the augmentations in the data preprocessor (device path)."""
+    augments = cfg.model.data_preprocessor.get('raw_batch_augments') or []
+    if augments:
+        return letterbox([t for a in augments for t in a['transforms']])
+    return letterbox(cfg.train_dataloader.dataset.pipeline)
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
-def test_config_trains_and_evaluates(config, fred_tiny_root, tmp_path):
-    # yapf-formatting the config text (log, dump, every checkpoint) would
-    # dominate the run time; Config.fromfile does not pass the switch on
-    cfg = Config(
-        Config.fromfile(config).to_dict(),
-        filename=config,
-        format_python_code=False)
-    cfg = shrink(cfg, fred_tiny_root, str(tmp_path))
+def test_train_val_and_test_letterbox_alike(config):
+    """Training (once the mosaic epochs are over), validation and testing
+    (and so tools/misc/predict_fred.py) resize and pad frames the same
+    way."""
+    cfg = Config.fromfile(config)
+    test = letterbox(cfg.test_dataloader.dataset.pipeline)
+    assert [t['type'] for t in test] == ['Resize', 'Pad']
+    assert test[0]['keep_ratio']
+    assert train_letterbox(cfg) == test
+    assert letterbox(cfg.val_dataloader.dataset.pipeline) == test
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_config_trains_and_evaluates(config, fred_tiny_root, coco_checkpoint,
+                                     tmp_path):
+    cfg = shrink(
+        load_config(config), fred_tiny_root, str(tmp_path), coco_checkpoint)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    if cfg.model.get('init_cfg'):
+        # started from the checkpoint; the frozen backbones still hold it
+        source = torch.load(coco_checkpoint, weights_only=False)['state_dict']
+        state = runner.model.state_dict()
+        for key in ('stem.conv.conv.weight',
+                    'stage4.2.blocks.0.conv2.bn.running_var'):
+            for stream in cfg.model.modalities:
+                assert torch.equal(state[f'backbones.{stream}.{key}'],
+                                   source[f'backbone.{key}'])
 
     assert osp.isfile(tmp_path / 'epoch_1.pth')
     scalars = read_scalars(str(tmp_path))

@@ -43,8 +43,8 @@ def test_test_tool_show_dir(fred_tiny_root, tmp_path, monkeypatch):
         # named after the RGB frame: Video_<seq>_<H>_<M>_<S.frac>.jpg
         assert osp.basename(path).startswith('Video_')
         drawn = cv2.imread(path)
-        # ground truth row over prediction row, RGB | event (160x96 each)
-        assert drawn.shape == (2 * 96, 2 * 160, 3)
-        rgb_gt, event_gt = drawn[:96, :160], drawn[:96, 160:]
+        # ground truth row over prediction row, RGB | event (160x90 each)
+        assert drawn.shape == (2 * 90, 2 * 160, 3)
+        rgb_gt, event_gt = drawn[:90, :160], drawn[:90, 160:]
         # the event frame is mostly dark background, the RGB frame is not
         assert event_gt.mean() < rgb_gt.mean()

@@ -1,6 +1,7 @@
 import json
 import os
 import os.path as osp
+import re
 
 import pytest
 
@@ -136,3 +137,147 @@ def test_missing_sequence_refused_then_skipped(tmp_path, fred_layout):
     stats = convert_split(root, 'train', ['1', '9'], out, skip_bad=True)
     assert stats['skipped'] == {'missing_sequence': 1, 'sequence': 1}
     assert stats['frames'] == 2
+
+
+def written(root):
+    """Files in the annotation folder, also partial ones."""
+    folder = osp.join(root, 'annotations')
+    return sorted(os.listdir(folder)) if osp.isdir(folder) else []
+
+
+@pytest.fixture
+def two_split_root(tmp_path, fred_layout):
+    """Sequence '1' in the train split, '2' in the test split."""
+    root = str(tmp_path / 'fred')
+    times = [i / 30 for i in range(4)]
+    events = [round(t * 1e6) for t in times]
+    files = fred_layout.write_sequence(root, '1', times, events)
+    fred_layout.write_sequence(root, '2', times, events, seed=1)
+    fred_layout.write_splits(root, dict(train=['1'], test=['2']))
+    return root, files
+
+
+def test_every_split_checked_before_the_run_fails(two_split_root, run_tool,
+                                                  fred_layout):
+    """Problems of the train and the test split are reported together,
+    counted per kind, and neither split is written."""
+    root, files = two_split_root
+    rgb = osp.join(root, '1', 'RGB', files['rgb'][2])
+    with open(rgb, 'r+b') as f:
+        f.truncate(100)
+    coords = osp.join(root, '2', 'coordinates.txt')
+    with open(coords, 'a') as f:
+        f.write('0.1: 10, 8, 30\n0.2: 10, 8, 30\n')
+    rc, out, err = run_tool(fred_layout.converter, root, '--workers', '1')
+    assert rc == 1
+    assert ('FRED data: 3 error(s) (malformed_line: 2, unreadable_frame: 1)'
+            in err)
+    assert f'{rgb}: truncated or corrupt JPEG header' in err
+    assert f'{coords}:5: expected "time: x1, y1, x2, y2' in err
+    assert f'{coords}:6: ' in err
+    assert 'Nothing was written.' in err and '--skip-bad' in err
+    assert written(root) == []
+    # the integrity check reports the same problems at once
+    rc, out, _ = run_tool(fred_layout.checker, root, '--workers', '1')
+    assert rc == 1 and '3 problem(s) found' in out
+    assert f'{rgb}: ' in out and f'{coords}:6: ' in out
+
+
+def test_empty_split_and_missing_root_are_named(two_split_root, run_tool,
+                                                fred_layout):
+    root, _ = two_split_root
+    split = osp.join(root, 'dataset_splits', 'test_split.txt')
+    with open(split, 'w') as f:
+        f.write('\n')
+    for tool in (fred_layout.converter, fred_layout.checker):
+        rc, out, err = run_tool(tool, root, '--workers', '1')
+        assert rc == 1
+        assert (f'{split}: split file lists no sequence [empty_split]'
+                in out + err)
+    assert written(root) == []
+    missing = osp.join(root, 'no_such_root')
+    for tool in (fred_layout.converter, fred_layout.checker):
+        rc, out, err = run_tool(tool, missing, '--workers', '1')
+        assert rc == 1
+        assert (f'{missing}: data root does not exist or is not a folder '
+                '[missing_root]' in out + err)
+        assert 'split file' not in out + err
+
+
+def test_classless_file_needs_drone_classes(tmp_path, run_tool, fred_layout):
+    """A file of the older release (no class column) in five-class mode:
+    the error says to use --classes drone; --skip-bad does not produce a
+    split without boxes but fails; --classes drone converts it."""
+    root = str(tmp_path / 'fred')
+    times = [i / 30 for i in range(4)]
+    fred_layout.write_sequence(
+        root,
+        '1',
+        times, [round(t * 1e6) for t in times],
+        ann_lines=[f'{t:.6f}: 10.0, 8.0, 30.0, 24.0, 2.0' for t in times])
+    fred_layout.write_splits(root, dict(train=['1'], test=['1']))
+    coords = osp.join(root, '1', 'coordinates.txt')
+    rc, _, err = run_tool(fred_layout.converter, root, '--workers', '1')
+    assert rc == 1
+    assert f'{coords}:1: line has no class' in err
+    assert 'rerun with --classes drone' in err
+    assert '--skip-bad' not in err
+
+    rc, _, err = run_tool(fred_layout.converter, root, '--workers', '1',
+                          '--skip-bad')
+    assert rc == 1
+    split = osp.join(root, 'dataset_splits', 'train_split.txt')
+    assert (f"{split}: split 'train' would hold no box: none of its 0 "
+            'frames' in err)
+    assert '[split_without_boxes]' in err
+    assert 'COUNT frames dropped (missing_class): 8' in err
+    assert written(root) == []
+
+    rc, out, err = run_tool(fred_layout.converter, root, '--workers', '1',
+                            '--classes', 'drone')
+    assert rc == 0, err
+    with open(osp.join(root, 'annotations', 'fred_fusion_train.json')) as f:
+        entries = json.load(f)['data_list']
+    assert [[i['track_id'] for i in e['instances']]
+            for e in entries] == [[2]] * 4
+
+
+def test_skip_bad_drops_the_frames_of_refused_lines(tmp_path, fred_layout):
+    """A refused line's frame is left out, not kept as a frame without
+    drones; a line without a readable time takes the frames between its
+    neighbours with it."""
+    root = str(tmp_path / 'fred')
+    times = [i / 30 for i in range(8)]
+    lines = [f'{t:.6f}: 10.0, 8.0, 30.0, 24.0, 1, DJI Mini 2' for t in times]
+    lines[2] = '0.066667: 100.0, 8.0, 120.0, 24.0, 1, DJI Mini 2'  # outside
+    lines[5] = 'garbled line'  # between 0.133333 and 0.2
+    fred_layout.write_sequence(
+        root, '1', times, [round(t * 1e6) for t in times], ann_lines=lines)
+    out = str(tmp_path / 'ann.json')
+    with pytest.raises(FREDDataError, match='2 error'):
+        convert_split(root, 'train', ['1'], out)
+    stats = convert_split(root, 'train', ['1'], out, skip_bad=True)
+    with open(out) as f:
+        entries = json.load(f)['data_list']
+    kept = [round(e['rgb_time'] * 30) for e in entries]
+    assert kept == [0, 1, 3, 7]
+    assert all(len(e['instances']) == 1 for e in entries)
+    assert stats['skipped'] == {
+        'box_outside_frame': 1,
+        'malformed_line': 1,
+        'frames dropped (box_outside_frame)': 1,
+        'frames dropped (malformed_line)': 3
+    }
+
+
+def test_converter_shows_progress_per_sequence(sample, tmp_path, run_tool,
+                                               fred_layout):
+    root, manifest = sample
+    rc, out, _ = run_tool(fred_layout.converter, root, '--out-dir',
+                          str(tmp_path), '--workers', '1')
+    assert rc == 0
+    for split in ('train', 'test'):
+        num = len(manifest['splits'][split])
+        assert f'[{split}] {num} sequences' in out
+        assert re.search(
+            rf'\] {num}/{num}, [\d.]+ task/s, elapsed: \d+s, ETA: +0s', out)

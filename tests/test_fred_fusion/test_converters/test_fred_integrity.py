@@ -145,6 +145,11 @@ def test_bad_input_refused_or_skipped_and_counted(root, breaker, run_tool,
         assert stats['frames'] == len(TIMES)
     elif reason in ('unreadable_frame', 'size_mismatch') and '.jpg' in where:
         assert stats['frames'] == 2 * len(TIMES) - 1
+    elif reason == 'malformed_line':
+        # the frame of the refused line (0.1 s) is left out, not kept
+        # without its box
+        assert stats['frames'] == 2 * len(TIMES) - 1
+        assert stats['skipped']['frames dropped (malformed_line)'] == 1
     else:
         assert stats['frames'] == 2 * len(TIMES)
 

@@ -4,14 +4,15 @@ import io
 import json
 import os
 import os.path as osp
+import re
 import shutil
 
 import cv2
 import numpy as np
 import pytest
 
-from projects.fred_fusion.fred_fusion.converters.event_cache_builder import \
-    encode_event_frame
+from projects.fred_fusion.fred_fusion.converters.event_cache_builder import (
+    encode_event_frame, find_event_frame_dirs)
 from projects.fred_fusion.fred_fusion.datasets.event_cache import (
     HEADER_LEN, cache_paths, decode_event_frame, load_cache_file)
 from projects.fred_fusion.fred_fusion.datasets.fred_data_error import \
@@ -202,4 +203,18 @@ def test_bad_cache_names_the_file(real_root, run_tool):
 
 def test_tool_rejects_root_without_frames(tmp_path, run_tool):
     rc, _, err = run_tool(TOOL, str(tmp_path))
-    assert rc == 1 and str(tmp_path) in err
+    assert rc == 1 and f'{tmp_path}: no <seq>/Event/Frames folder' in err
+    missing = str(tmp_path / 'missing')
+    rc, _, err = run_tool(TOOL, missing)
+    assert rc == 1 and f'{missing}: data root does not exist' in err
+
+
+def test_tool_shows_progress_per_sequence(sample_root, run_tool):
+    """One progress step per sequence, with the time left."""
+    rc, out, _ = run_tool(TOOL, sample_root, '--workers', '1')
+    assert rc == 0
+    num = len(find_event_frame_dirs(sample_root))
+    assert num > 1
+    assert re.search(
+        rf'\] {num}/{num}, [\d.]+ task/s, elapsed: \d+s, '
+        r'ETA: +0s', out), out

@@ -354,8 +354,10 @@ def test_one_host_synchronisation_per_batch_on_cuda():
     aug = DualModalBatchYOLOXAugment(steps(*names, pad=114.0))
     inputs, samples = batch(random_boxes(6))
     inputs = {m: v.cuda() for m, v in inputs.items()}
-    run(aug, inputs, [s.cuda() for s in samples], 0)  # tables to the GPU
-    samples = [s.cuda() for s in samples]
+    # moved as the data preprocessor's cast_data moves them: ``.to`` moves
+    # the box structures too (``.cuda()`` leaves them on the host)
+    run(aug, inputs, [s.to('cuda') for s in samples], 0)  # tables to GPU
+    samples = [s.to('cuda') for s in samples]
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode('warn')
     try:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from projects.fred_fusion.fred_fusion.datasets.fred_classes import FRED_CLASSES
-from projects.fred_fusion.fred_fusion.testing import (build_fred_manifest,
+from projects.fred_fusion.fred_fusion.testing import (PRESETS,
+                                                      build_fred_manifest,
                                                       generate_fred_sample)
 
 REPO = osp.dirname(
@@ -27,7 +28,7 @@ NUM = r'(-?\d+(?:\.\d+)?)'
 ANN_LINE = re.compile(rf'^(\d+\.\d{{6}}): {NUM}, {NUM}, {NUM}, {NUM}, '
                       r'(\d+), (.+)$')
 SPLITS = ('train', 'test', 'challenging_train', 'challenging_test')
-W, H = 160, 96
+W, H = 160, 90
 
 
 def read_rgb(seq_dir):
@@ -103,6 +104,14 @@ def sample(tmp_path_factory):
 def all_sequences(root):
     ids = set(read_split(root, 'train')) | set(read_split(root, 'test'))
     return sorted(ids, key=int)
+
+
+@pytest.mark.parametrize('preset', sorted(PRESETS))
+def test_presets_have_the_real_16_9_geometry(preset):
+    """Real FRED frames are 1280x720: every preset is 16:9, so that the
+    letterboxing of real frames is the one a model was trained with."""
+    w, h = build_fred_manifest(preset)['img_size']
+    assert w * 9 == h * 16, (w, h)
 
 
 def test_splits(sample):

@@ -42,13 +42,61 @@ def test_onnx_matches_pytorch(tool, checkpoint, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert ret == 0, printed
     assert osp.isfile(out)
-    assert 'max abs difference onnxruntime vs PyTorch, bboxes' in printed
+    assert 'max abs difference onnxruntime vs PyTorch at 64x96, bboxes' \
+        in printed
     assert 'OK: within tolerance' in printed
 
     import onnx
     graph = onnx.load(out).graph
     assert [i.name for i in graph.input] == ['rgb', 'event']
     assert [o.name for o in graph.output] == ['bboxes', 'scores']
+
+
+def test_dynamic_height_and_width(tool, checkpoint, tmp_path, capsys):
+    """One file exported with dynamic H and W matches PyTorch at the trace
+    size, at another size and at 1280x736 (a FRED frame padded to 32)."""
+    out = str(tmp_path / 'dynamic.onnx')
+    ret = tool.main([
+        CONFIG, checkpoint, '--out', out, '--shape', '64', '96',
+        '--dynamic-shape', '--check-shape', '96', '160', '--check-shape',
+        '736', '1280', '--atol',
+        str(TOLERANCE)
+    ])
+    printed = capsys.readouterr().out
+    assert ret == 0, printed
+    for h, w in ((64, 96), (96, 160), (736, 1280)):
+        for name in ('bboxes', 'scores'):
+            assert (f'max abs difference onnxruntime vs PyTorch at {h}x{w}, '
+                    f'{name}: ') in printed
+    assert 'dynamic H x W' in printed and 'OK: within tolerance' in printed
+
+    import onnx
+    graph = onnx.load(out).graph
+    for tensor in graph.input:
+        dims = [
+            d.dim_param or d.dim_value
+            for d in tensor.type.tensor_type.shape.dim
+        ]
+        assert dims == ['batch', 3, 'height', 'width']
+    for tensor in graph.output:
+        dims = tensor.type.tensor_type.shape.dim
+        assert [d.dim_param for d in dims[:2]] == ['batch', 'num_priors']
+    # the number of priors follows the input size: (H / s) * (W / s)
+    import onnxruntime as ort
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    frame = torch.zeros(1, 3, 736, 1280).numpy()
+    bboxes, scores = session.run(None, dict(rgb=frame, event=frame))
+    priors = sum((736 // s) * (1280 // s) for s in (8, 16, 32))
+    assert bboxes.shape == (1, priors, 4) and scores.shape == (1, priors, 5)
+
+
+def test_fixed_shape_checks_only_its_shape(tool, checkpoint, tmp_path):
+    model = tool.build_detector(CONFIG, checkpoint)
+    with pytest.raises(ValueError, match='need --dynamic-shape'):
+        tool.export(
+            model,
+            str(tmp_path / 'x.onnx'), (64, 96),
+            check_shapes=[(96, 160)])
 
 
 def test_onnx_fails_above_tolerance(tool, checkpoint, tmp_path, capsys):

@@ -5,7 +5,13 @@ import os.path as osp
 
 import cv2
 import pytest
+import torch
+from mmdet.registry import DATASETS, MODELS
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.utils import import_modules_from_strings
 
+from projects.fred_fusion.fred_fusion.converters import convert_splits
 from projects.fred_fusion.fred_fusion.testing import generate_fred_sample
 from tests.test_fred_fusion.checkpoints import init_checkpoint
 
@@ -75,7 +81,7 @@ def test_predict_sequence_folder_rgb_model(tool, tmp_path):
         assert '/RGB/' in frame['img_path']
         assert '/Event/Frames/' in frame['event_path']
         assert frame['paired'] == (abs(frame['time_diff']) <= 0.1)
-        # score threshold 0 keeps every box, in the 160x96 frame
+        # score threshold 0 keeps every box, in the 160x90 frame
         assert len(frame['detections']) == 3
         scores = [d['score'] for d in frame['detections']]
         assert scores == sorted(scores, reverse=True)
@@ -83,7 +89,7 @@ def test_predict_sequence_folder_rgb_model(tool, tmp_path):
         assert set(det) == {'bbox', 'score', 'label', 'class_name'}
         assert 0 <= det['label'] < 5
         x1, y1, x2, y2 = det['bbox']
-        assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 96
+        assert 0 <= x1 <= x2 <= 160 and 0 <= y1 <= y2 <= 90
     assert len(os.listdir(out / 'vis')) == 2
 
 
@@ -98,3 +104,64 @@ def test_predict_bad_arguments(tool, tmp_path):
             str(tmp_path / 'missing.png'), '--out-dir',
             str(tmp_path / 'o')
         ])
+
+
+@pytest.fixture(scope='module')
+def real_size_root(tmp_path_factory):
+    """Generated sequences of real FRED size (1280x720), converted."""
+    root = str(tmp_path_factory.mktemp('fred_1280'))
+    generate_fred_sample(
+        root,
+        preset='tiny',
+        num_sequences=2,
+        num_test=1,
+        num_frames=8,
+        img_size=(1280, 720),
+        drone_scale=0.5)
+    convert_splits(root, ('test', ), osp.join(root, 'annotations'))
+    return root
+
+
+@pytest.mark.parametrize('config, scale, pad_shape', [
+    (DUAL, 0.25, (192, 320)),
+    (osp.join(CONFIG_DIR, 'yolox_s_dual-concat_1xb8-300e_fred.py'), 0.5,
+     (640, 640))
+])
+def test_prediction_preprocesses_like_the_test_pipeline(
+        tool, real_size_root, config, scale, pad_shape):
+    """On a 1280x720 pair, predict_fred's inputs are the test dataset's:
+    the same letterbox (the frame resized by ``scale`` and padded to
+    ``pad_shape``) and the same tensors after the data preprocessor."""
+    cfg = Config.fromfile(config)
+    import_modules_from_strings(**cfg.custom_imports)
+    data_cfg = cfg.test_dataloader.dataset
+    data_cfg.update(data_root=real_size_root + '/')
+    dataset = DATASETS.build(data_cfg)
+    pipeline = tool.build_test_pipeline(cfg)
+    preprocess = MODELS.build(cfg.model).data_preprocessor
+    for i in (0, len(dataset) - 1):
+        tested = dataset[i]
+        info = dataset.get_data_info(i)
+        predicted = pipeline(
+            dict(
+                img_path=info['img_path'],
+                event_path=info['event_path'],
+                img_id=info['img_id'],
+                modality='dual'))
+        for key in ('ori_shape', 'img_shape', 'pad_shape', 'scale_factor'):
+            assert predicted['data_samples'].metainfo[key] == \
+                tested['data_samples'].metainfo[key], key
+        meta = tested['data_samples']
+        assert meta.ori_shape == (720, 1280)
+        assert tuple(meta.scale_factor) == (scale, scale)
+        assert tuple(meta.pad_shape[:2]) == meta.img_shape == pad_shape
+        a = preprocess(pseudo_collate([predicted]))
+        b = preprocess(pseudo_collate([tested]))
+        for modality in ('rgb', 'event'):
+            assert a['inputs'][modality].shape[-2:] == pad_shape
+            assert torch.equal(a['inputs'][modality], b['inputs'][modality])
+        # the padding below the 16:9 frame holds the pad value
+        height = round(720 * scale)
+        rgb = tested['inputs']['rgb']
+        assert (rgb[:, height:] == 114).all()
+        assert not (rgb[:, height - 1] == 114).all()

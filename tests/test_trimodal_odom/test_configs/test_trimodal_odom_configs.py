@@ -34,7 +34,8 @@ def _retarget(obj, root):
     if isinstance(obj, list):
         return [_retarget(v, root) for v in obj]
     if isinstance(obj, str):
-        for default in ('data/kitti_sample/', 'data/kitti_odometry/'):
+        for default in ('data/kitti_sample/', 'data/kitti_odometry/',
+                        'data/kitti_imu/'):
             obj = obj.replace(default, root)
     return obj
 

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from projects.trimodal_odom.trimodal_odom.evaluation import (
-    KittiOdomMetric, absolute_trajectory_error, relative_pose_error,
-    segment_errors, summarize_errors, umeyama_alignment)
+    absolute_trajectory_error, relative_pose_error, segment_errors,
+    summarize_errors, umeyama_alignment)
+from projects.trimodal_odom.trimodal_odom.evaluation.metrics import \
+    KittiOdomMetric
 from projects.trimodal_odom.trimodal_odom.utils import (load_poses, make_pose,
                                                         so3_exp)
 

@@ -3,12 +3,17 @@ the manifest says, in the real layouts."""
 import json
 import os.path as osp
 import runpy
+import shutil
 import sys
 
 import cv2
 import numpy as np
 import pytest
 
+from projects.trimodal_odom.trimodal_odom.converters.kitti_imu_io import \
+    load_kitti_imu
+from projects.trimodal_odom.trimodal_odom.converters.oxts_io import \
+    load_oxts_packets
 from projects.trimodal_odom.trimodal_odom.testing import (generate_hard_sample,
                                                           read_sample_stamp)
 from projects.trimodal_odom.trimodal_odom.testing.swept_lidar import \
@@ -26,6 +31,11 @@ CLI = osp.join(
     osp.dirname(__file__), '..', '..', '..', 'tools', 'misc',
     'generate_kitti_sample.py')
 CAR_HALF = np.array([0.85, 0.75, 2.15])
+# real KITTI IMU (sequence 00, 401 frames), standing in for the recording of
+# the sample's drive
+REAL_IMU = osp.join(
+    osp.dirname(__file__), '..', '..', 'data', 'kitti', 'imus',
+    '00_frames0600-1000.mat')
 
 
 @pytest.fixture(scope='module')
@@ -174,3 +184,24 @@ def test_cli(tmp_path, monkeypatch, capsys):
     assert 'wrote sequences' in capsys.readouterr().out
     runpy.run_path(CLI, run_name='__main__')
     assert 'already complete' in capsys.readouterr().out
+
+
+def test_oxts_hold_the_recorded_imu(tmp_path):
+    """With ``imu_root`` the OXTS of the hard sample carry the recorded
+    accelerations and angular rates of the drive, frame ``k`` holding row
+    ``10 k`` of the recording."""
+    imu_root = tmp_path / 'imus'
+    imu_root.mkdir()
+    shutil.copy(REAL_IMU, imu_root / '00.mat')
+    root = str(tmp_path / 'hard')
+    manifest = generate_hard_sample(
+        root, preset='hard-tiny', imu_root=str(imu_root))
+    assert manifest['imu_source'] == 'real'
+    assert read_sample_stamp(root)['settings']['imu_root'] == str(imu_root)
+    real = load_kitti_imu(str(imu_root / '00.mat'))
+    sync = load_oxts_packets(
+        osp.join(root, 'raw', '2011_10_03', '2011_10_03_drive_0027_sync',
+                 'oxts'))
+    assert len(sync) == 40
+    np.testing.assert_allclose(sync[:, 11:14], real[:400:10, :3], atol=1e-9)
+    np.testing.assert_allclose(sync[:, 17:20], real[:400:10, 3:], atol=1e-9)

@@ -1,17 +1,23 @@
-"""The generated KITTI sample, re-read with the real layouts' rules."""
+"""The generated KITTI sample, re-read with the real layouts' rules; with a
+simulated IMU and with the IMU of real KITTI recordings."""
 import filecmp
 import json
 import os
 import os.path as osp
 import re
 import runpy
+import shutil
 import sys
 
 import cv2
 import numpy as np
 import pytest
+from scipy.io import savemat
 from scipy.spatial import cKDTree
 
+from projects.trimodal_odom.trimodal_odom.converters import convert_sequence
+from projects.trimodal_odom.trimodal_odom.converters.kitti_imu_io import (
+    load_kitti_imu, resample_kitti_imu)
 from projects.trimodal_odom.trimodal_odom.converters.oxts_io import (
     OXTS_FIELDS, load_oxts_packets, load_oxts_timestamps, load_raw_calib,
     load_raw_rigid, oxts_to_poses)
@@ -29,6 +35,9 @@ CLI = osp.join(
     osp.dirname(__file__), '..', '..', '..', 'tools', 'misc',
     'generate_kitti_sample.py')
 DRIVE = osp.join('2011_10_03', '2011_10_03_drive_0027_{}', 'oxts')
+# Real KITTI IMU (sequence 00, 401 frames); it stands in for the recording
+# of the sample's drive.
+REAL_IMU = osp.join(DATA, 'imus', '00_frames0600-1000.mat')
 ZERO_IMU = dict(
     imu_noise=dict(acc=0.0, gyro=0.0),
     imu_bias=dict(acc=[0.0] * 3, gyro=[0.0] * 3))
@@ -360,3 +369,65 @@ def test_real_frames_parse():
         assert img is not None and img.shape[2] == 3
         # KITTI images are about 1242 x 375 (1224 x 370 on some days)
         assert 1220 <= img.shape[1] <= 1242 and 368 <= img.shape[0] <= 376
+
+
+@pytest.fixture
+def imu_root(tmp_path):
+    root = tmp_path / 'imus'
+    root.mkdir()
+    shutil.copy(REAL_IMU, root / '00.mat')
+    return str(root)
+
+
+def test_oxts_hold_the_recorded_imu(tmp_path, imu_root):
+    root = str(tmp_path / 'sample')
+    manifest = generate_kitti_sample(root, imu_root=imu_root)
+    assert manifest['imu_source'] == 'real'
+    assert read_sample_stamp(root)['settings']['imu_root'] == imu_root
+    real = load_kitti_imu(osp.join(imu_root, '00.mat'))
+    times = load_times(osp.join(root, 'sequences', '00', 'times.txt'))
+    sync = load_oxts_packets(osp.join(root, 'raw', DRIVE.format('sync')))
+    # frame k of the sample holds row 10 k of the recording
+    np.testing.assert_allclose(sync[:, 11:14], real[:120:10, :3], atol=1e-9)
+    np.testing.assert_allclose(sync[:, 17:20], real[:120:10, 3:], atol=1e-9)
+    extract = load_oxts_packets(osp.join(root, 'raw', DRIVE.format('extract')))
+    acc, gyro = resample_kitti_imu(real[:10 * (len(times) - 1) + 1], times,
+                                   times[0] + 0.01 * np.arange(len(extract)))
+    # extract packets lie within 5 % of a 100 Hz step of the grid
+    np.testing.assert_allclose(extract[:, 19], gyro[:, 2], atol=2e-3)
+    assert np.abs(extract[:, 13] - acc[:, 2]).max() < 0.5
+    # the converter reads the recording back through the OXTS path
+    info = convert_sequence(root, '00', imu_frame='imu')
+    window = info['data_list'][3]['imu']
+    np.testing.assert_allclose(
+        window['gyro'][0],
+        real[30, 3:],
+        atol=1e-3 + 0.1 * np.abs(real[31, 3:] - real[29, 3:]).max())
+
+
+def test_short_recording_is_refused(tmp_path, imu_root):
+    path = osp.join(imu_root, '00.mat')
+    savemat(path, dict(imu_data_interp=np.zeros((51, 6))))
+    with pytest.raises(
+            ValueError,
+            match='00.mat: 51 IMU rows, the sample '
+            'needs 111 for its 12 frames'):
+        generate_kitti_sample(str(tmp_path / 'sample'), imu_root=imu_root)
+
+
+def test_real_imu_cli_options(tmp_path, imu_root, monkeypatch, capsys):
+    root = str(tmp_path / 'cli')
+    monkeypatch.setattr(sys, 'argv', [CLI, root, '--imu-source', 'real'])
+    with pytest.raises(SystemExit, match='needs --imu-root'):
+        runpy.run_path(CLI, run_name='__main__')
+    argv = [CLI, root, '--imu-source', 'real', '--imu-root', imu_root]
+    monkeypatch.setattr(sys, 'argv', argv)
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'wrote sequences' in capsys.readouterr().out
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'already complete' in capsys.readouterr().out
+    # the synthetic IMU is another sample: generated again
+    monkeypatch.setattr(sys, 'argv', [CLI, root])
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'wrote sequences' in capsys.readouterr().out
+    assert len(os.listdir(osp.join(root, 'sequences', '00', 'velodyne'))) == 12

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from projects.trimodal_odom.trimodal_odom.utils import (compose_relative,
+                                                        integrate_gyro,
                                                         load_poses, make_pose,
                                                         relative_pose,
                                                         rotation_angle,
@@ -79,3 +80,19 @@ def test_compose_relative_recomposes_real_trajectory():
     again = compose_relative(poses[0], rel)
     assert again.shape == poses.shape
     assert np.abs(again - poses).max() < 1e-9
+
+
+def test_integrate_gyro_composes_body_rates_in_order():
+    w = np.array([0.0, 0.3, -0.1])
+    R = integrate_gyro(np.tile(w, (10, 1)), 0.01)
+    np.testing.assert_allclose(R, so3_exp(w * 0.1), atol=1e-12)
+    np.testing.assert_allclose(
+        integrate_gyro(np.zeros((0, 3)), 0.01), np.eye(3))
+    # body-frame rates: the first sample's rotation is applied first
+    # (leftmost); the two rotations do not commute
+    rates = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    R = integrate_gyro(rates, [0.5, 0.25])
+    np.testing.assert_allclose(
+        R, so3_exp(rates[0] * 0.5) @ so3_exp(rates[1] * 0.25), atol=1e-12)
+    assert not np.allclose(
+        R, so3_exp(rates[1] * 0.25) @ so3_exp(rates[0] * 0.5), atol=1e-3)

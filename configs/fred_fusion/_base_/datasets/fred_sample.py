@@ -123,6 +123,10 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # Each sample is loaded under its own seed (reproducible with any
+    # number of workers), and a run resumed inside an epoch skips the
+    # batches it already trained on.
+    batch_sampler=dict(type='ResumableBatchSampler'),
     dataset=train_dataset)
 val_dataloader = dict(
     batch_size=8,

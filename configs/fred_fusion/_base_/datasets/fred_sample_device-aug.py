@@ -38,7 +38,9 @@ device_train_pipeline = [
 ]
 train_dataloader = dict(
     pin_memory=True,
-    drop_last=True,
+    # every batch full: Mosaic and MixUp draw their partners from the
+    # batch, and a short last batch would be one more shape to compile
+    batch_sampler=dict(type='ResumableBatchSampler', drop_last=True),
     persistent_workers=True,
     collate_fn=dict(type='modal_stack_collate'),
     dataset=dict(

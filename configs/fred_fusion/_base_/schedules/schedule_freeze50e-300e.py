@@ -10,8 +10,11 @@ num_last_epochs = 15
 # YOLOX's lr 0.01 is for a batch of 64; scaled linearly to each stage.
 base_lr = 0.01 * freeze_batch_size / 64
 
+# ``--resume`` continues an interrupted epoch with its remaining batches.
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
+    type='ResumableEpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

@@ -78,6 +78,10 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # Each sample is loaded under its own seed (reproducible with any
+    # number of workers), and a run resumed inside an epoch skips the
+    # batches it already trained on.
+    batch_sampler=dict(type='ResumableBatchSampler'),
     collate_fn=dict(type='odom_collate'),
     dataset=dict(
         odom_dataset,

@@ -1,7 +1,9 @@
 # AdamW, lr 1e-4, 5 epochs, validation after every epoch.
 # ``--learning_rate``: ``optim_wrapper.optimizer.lr``;
 # ``--num_epochs``: ``train_cfg.max_epochs``.
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=1)
+# ``--resume`` continues an interrupted epoch with its remaining batches.
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=5, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

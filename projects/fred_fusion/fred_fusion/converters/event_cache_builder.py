@@ -13,9 +13,9 @@ import zlib
 from multiprocessing.pool import Pool
 from typing import List, Optional
 
-import cv2
 import numpy as np
 
+from mmfusion.datasets import ImageDecodeError, decode_image
 from mmfusion.utils.fileio import atomic_open, atomic_write_text
 from ..datasets.event_cache import (CACHE_DIR, CACHE_MAGIC, CACHE_VERSION,
                                     HEADER_LEN, INDEX_FILE, INDEX_VERSION,
@@ -99,9 +99,10 @@ def _png_stat(path: str) -> dict:
 def cache_event_frame(frame_path: str) -> dict:
     """Cache one event frame and check it (runs in a worker process).
 
-    The frame is decoded with ``cv2.imread``, encoded, written (unless the
-    cache file already holds exactly that vector) and read back; it is
-    listed only if the read-back frame equals the decoded PNG.
+    The frame is decoded strictly (as by ``LoadFREDImages``), encoded,
+    written (unless the cache file already holds exactly that vector) and
+    read back; it is listed only if the read-back frame equals the decoded
+    PNG.
 
     Args:
         frame_path (str): Path of the event PNG.
@@ -115,12 +116,12 @@ def cache_event_frame(frame_path: str) -> dict:
     _, cache_file = cache_paths(frame_path)
     result = dict(name=name, written=False, entry=None, problem='')
     stat = _png_stat(frame_path)
-    img = cv2.imread(frame_path, cv2.IMREAD_COLOR)
-    if img is None:
+    try:
+        with open(frame_path, 'rb') as f:
+            img = decode_image(f.read())
+    except (OSError, ImageDecodeError) as e:
         result.update(
-            status='failed',
-            problem=f'{frame_path}: cannot decode (empty, truncated or not '
-            'an image)')
+            status='failed', problem=f'{frame_path}: cannot decode ({e})')
         return result
     data = encode_event_frame(img)
     if data is None:

@@ -10,6 +10,11 @@ from ..datasets.fred_data_error import DataProblem
 #: every box to the single class ``'drone'``.
 CLASS_MODES = {'five': FRED_CLASSES, 'drone': ('drone', )}
 
+#: Hint of a ``missing_class`` problem: older releases have no class column.
+MISSING_CLASS_HINT = ('line has no class; files without a class column '
+                      '(older FRED releases) are read with --classes drone '
+                      '(class mode "drone")')
+
 
 class FREDBox(NamedTuple):
     """One annotated box of a ``coordinates*.txt`` line.
@@ -30,6 +35,45 @@ class FREDBox(NamedTuple):
     line: int
 
 
+class RefusedLine(NamedTuple):
+    """An annotation line that was refused, and the times it may describe.
+
+    A frame matched to one of these times would lose the refused boxes, so
+    the converter drops it rather than keep it with too few boxes.
+
+    Args:
+        problem (DataProblem): Why the line was refused (file and line).
+        first_time (float): Earliest annotation time the line may hold:
+            its own time if that can be read, otherwise the time of the
+            closest readable line before it (0 if there is none).
+        last_time (float): Latest such time: its own, or that of the
+            closest readable line after it (``inf`` if there is none).
+    """
+
+    problem: DataProblem
+    first_time: float
+    last_time: float
+
+
+class ParsedCoordinates(NamedTuple):
+    """Result of :func:`parse_coordinates`.
+
+    Args:
+        boxes (list[FREDBox]): The valid boxes in file order.
+        problems (list[DataProblem]): One problem per refused line (naming
+            file and line), or one for an unreadable file.
+        skipped (Counter): Lines skipped by design, by kind
+            (``'empty_box'``: zero width or height after clipping).
+        refused (list[RefusedLine]): The refused lines with the times they
+            may describe, in file order.
+    """
+
+    boxes: List[FREDBox]
+    problems: List[DataProblem]
+    skipped: Counter
+    refused: List[RefusedLine]
+
+
 def _to_float(text: str) -> Optional[float]:
     """Parse a finite float, None if ``text`` is not one."""
     try:
@@ -39,12 +83,42 @@ def _to_float(text: str) -> Optional[float]:
     return value if math.isfinite(value) else None
 
 
+def _line_time(text: str) -> Optional[float]:
+    """Time of a line if it can be read (finite, >= 0), else None."""
+    head, sep, _ = text.partition(':')
+    time = _to_float(head) if sep else None
+    return time if time is not None and time >= 0 else None
+
+
+def _refused_lines(lines: List[str],
+                   problems: List[DataProblem]) -> List[RefusedLine]:
+    """The times each refused line may describe (see :class:`RefusedLine`);
+    released files list their lines in time order."""
+    times = [_line_time(text.strip()) for text in lines]
+    # closest readable time before / after each line
+    before, after = [0.] * len(times), [math.inf] * len(times)
+    for i in range(1, len(times)):
+        prev = times[i - 1]
+        before[i] = before[i - 1] if prev is None else prev
+    for i in range(len(times) - 2, -1, -1):
+        nxt = times[i + 1]
+        after[i] = after[i + 1] if nxt is None else nxt
+    refused = []
+    for problem in problems:
+        i = problem.line - 1
+        if times[i] is not None:
+            refused.append(RefusedLine(problem, times[i], times[i]))
+        else:
+            refused.append(RefusedLine(problem, before[i], after[i]))
+    return refused
+
+
 def parse_coordinates(
     path: str,
     class_mode: str = 'five',
     img_size: Optional[Tuple[int, int]] = None,
     box_tolerance: float = 4.0,
-) -> Tuple[List[FREDBox], List[DataProblem], Counter]:
+) -> ParsedCoordinates:
     """Parse a FRED coordinates file, keeping every known format variant.
 
     Lines read ``time: x1, y1, x2, y2[, id[, class]]``; ints and floats may
@@ -65,10 +139,7 @@ def parse_coordinates(
             frame. Defaults to 4.0.
 
     Returns:
-        tuple: ``(boxes, problems, skipped)``: the valid boxes in file
-        order; one :class:`DataProblem` per bad line (naming file and
-        line), and a counter of lines skipped by design (``'empty_box'``:
-        zero width or height after clipping).
+        ParsedCoordinates: ``(boxes, problems, skipped, refused)``.
     """
     if class_mode not in CLASS_MODES:
         raise ValueError(f'class_mode must be one of {list(CLASS_MODES)}, '
@@ -81,8 +152,9 @@ def parse_coordinates(
         with open(path, encoding='utf-8') as f:
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        return [], [DataProblem('unreadable_annotation', path,
-                                str(e))], skipped
+        return ParsedCoordinates(
+            [], [DataProblem('unreadable_annotation', path, str(e))], skipped,
+            [])
 
     def bad(kind: str, lineno: int, message: str) -> None:
         problems.append(DataProblem(kind, path, message, lineno))
@@ -128,10 +200,7 @@ def parse_coordinates(
                 f'{list(FRED_CLASSES)}')
             continue
         if class_name is None and class_mode == 'five':
-            bad(
-                'missing_class', lineno,
-                'line has no class; use the class mode "drone" for files '
-                'without classes')
+            bad('missing_class', lineno, MISSING_CLASS_HINT)
             continue
         label = class_index[class_name] if class_mode == 'five' else 0
         x1, y1, x2, y2 = coords
@@ -154,7 +223,8 @@ def parse_coordinates(
             skipped['empty_box'] += 1
             continue
         boxes.append(FREDBox(time, (x1, y1, x2, y2), label, track_id, lineno))
-    return boxes, problems, skipped
+    return ParsedCoordinates(boxes, problems, skipped,
+                             _refused_lines(lines, problems))
 
 
 def group_by_time(boxes: Sequence[FREDBox]) -> Tuple[List[float], list]:

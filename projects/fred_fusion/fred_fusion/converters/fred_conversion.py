@@ -3,16 +3,19 @@ import contextlib
 import json
 import os
 import os.path as osp
+import sys
 from collections import Counter
 from multiprocessing.pool import Pool
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from mmengine.utils import track_iter_progress
 
 from mmfusion.datasets import DataProblem, DataReport
 from mmfusion.utils.fileio import atomic_open, atomic_write_text
 from ..datasets.fred_data_error import FREDDataError
 from ..datasets.fusion_stats import format_fusion_stats
 from .fred_annotation import CLASS_MODES
-from .fred_pairing import pair_sequence, summarize_entries
+from .fred_pairing import drop_refused_frames, pair_sequence, summarize_entries
 from .fred_sequence_scan import scan_sequence
 
 #: Split names of each split set.
@@ -20,11 +23,18 @@ SPLIT_SETS = {
     'canonical': ('train', 'test'),
     'challenging': ('challenging_train', 'challenging_test'),
 }
+#: Folder of the split files, relative to the data root.
+SPLIT_DIR = 'dataset_splits'
 # Problems that make a whole sequence unusable.
 _SEQUENCE_PROBLEMS = {
     'missing_rgb_folder', 'no_rgb_frames', 'missing_event_folder',
     'no_event_frames', 'missing_annotation', 'missing_sequence'
 }
+#: Problems no option skips: the run cannot produce its splits.
+FATAL_PROBLEMS = frozenset({
+    'missing_root', 'missing_split', 'malformed_split_line', 'empty_split',
+    'split_without_boxes'
+})
 
 
 def read_split_file(path: str) -> List[str]:
@@ -35,6 +45,10 @@ def read_split_file(path: str) -> List[str]:
 
     Returns:
         list[str]: Sequence ids in file order.
+
+    Raises:
+        FREDDataError: If the file is missing, lists no sequence, or has
+            malformed lines (all of them listed).
     """
     if not osp.isfile(path):
         raise FREDDataError(
@@ -53,6 +67,9 @@ def read_split_file(path: str) -> List[str]:
                         f'{line.strip()!r}', lineno))
                 continue
             seq_ids.append(text)
+    if not seq_ids and not problems:
+        problems.append(
+            DataProblem('empty_split', path, 'split file lists no sequence'))
     if problems:
         raise FREDDataError(problems)
     return seq_ids
@@ -81,6 +98,9 @@ def find_sequence_dir(root: str, seq_id: str) -> Optional[str]:
 def convert_sequence(task: Tuple[str, str, dict]) -> dict:
     """Scan, check and pair one sequence (runs in a worker process).
 
+    Frames whose annotation line was refused are left out (see
+    :func:`drop_refused_frames`) and counted in ``skipped``.
+
     Args:
         task (tuple): ``(root, seq_id, options)`` with ``options`` holding
             ``coords``, ``class_mode``, ``box_tolerance``,
@@ -107,17 +127,21 @@ def convert_sequence(task: Tuple[str, str, dict]) -> dict:
         osp.join(root, rel), opt['coords'], opt['class_mode'],
         opt['box_tolerance'])
     entries, problems = [], list(scan.problems)
+    skipped = Counter(scan.skipped)
     if scan.event_frames:
         entries, pair_problems = pair_sequence(scan, seq_id, rel,
                                                opt['fusion_threshold'],
                                                opt['ann_tolerance'])
         problems.extend(
             p._replace(file=osp.join(root, p.file)) for p in pair_problems)
+        entries, dropped = drop_refused_frames(entries, scan.refused,
+                                               opt['ann_tolerance'])
+        skipped.update(dropped)
     return dict(
         seq=seq_id,
         entries=entries,
         problems=[tuple(p) for p in problems],
-        skipped=dict(scan.skipped),
+        skipped=dict(skipped),
         num_annotation_lines=scan.num_annotation_lines)
 
 
@@ -146,6 +170,17 @@ def iter_sequences(root: str,
         yield from pool.imap(convert_sequence, tasks, chunksize=1)
 
 
+def _options(coords: str, class_mode: str, fusion_threshold: float,
+             ann_tolerance: float, box_tolerance: float) -> dict:
+    """The per-sequence options of :func:`convert_sequence`."""
+    return dict(
+        coords=coords,
+        class_mode=class_mode,
+        box_tolerance=box_tolerance,
+        fusion_threshold=fusion_threshold,
+        ann_tolerance=ann_tolerance)
+
+
 def convert_split(root: str,
                   split: str,
                   seq_ids: Sequence[str],
@@ -156,16 +191,20 @@ def convert_split(root: str,
                   ann_tolerance: float = 1 / 60,
                   box_tolerance: float = 4.0,
                   skip_bad: bool = False,
-                  pool: Optional[Pool] = None) -> dict:
+                  pool: Optional[Pool] = None,
+                  progress: bool = False,
+                  split_file: Optional[str] = None) -> dict:
     """Write the fusion annotation file of one split and its statistics.
 
     The file is mmengine's ``BaseDataset`` format: ``{'metainfo': {...},
     'data_list': [...]}``, one entry per RGB frame (see
     :func:`pair_sequence`) plus a split-wide integer ``img_id``. Entries
-    are streamed to disk sequence by sequence. By default any problem
-    aborts the conversion (nothing is written) with all problems listed;
-    with ``skip_bad`` the bad items (lines, frames, whole sequences) are
-    left out and counted by kind.
+    are streamed to disk sequence by sequence. Every sequence is checked;
+    then any problem aborts the conversion (nothing is written) with all
+    problems listed. With ``skip_bad`` the bad items (lines, frames, whole
+    sequences) are left out and counted by kind, and a frame whose
+    annotation line was refused is left out with it; a split that would
+    hold no box fails in either case.
 
     Args:
         root (str): Data root.
@@ -185,53 +224,192 @@ def convert_split(root: str,
             Defaults to False.
         pool (Pool, optional): Worker pool. Defaults
             to None.
+        progress (bool): Show a progress bar over the sequences, with the
+            time left. Defaults to False.
+        split_file (str, optional): The file that lists ``seq_ids``, named
+            by problems of the whole split. Defaults to None: ``out_file``
+            or ``root`` is named.
 
     Returns:
         dict: Statistics (also written next to ``out_file`` as
         ``*_stats.json``), including ``'problems'`` (list of str).
+
+    Raises:
+        FREDDataError: Listing every problem, as described above.
     """
-    classes = CLASS_MODES[class_mode]
-    options = dict(
-        coords=coords,
-        class_mode=class_mode,
-        box_tolerance=box_tolerance,
-        fusion_threshold=fusion_threshold,
-        ann_tolerance=ann_tolerance)
-    metainfo = dict(
-        classes=list(classes),
-        class_mode=class_mode,
-        split=split,
-        fusion_threshold=fusion_threshold,
-        ann_file=coords,
-        ann_tolerance=ann_tolerance,
-        box_tolerance=box_tolerance)
-    report = DataReport(FREDDataError)
-    totals = _SplitTotals()
-    with contextlib.ExitStack() as stack:
-        writer = None if out_file is None else stack.enter_context(
-            _EntryWriter(out_file, metainfo))
-        for result in iter_sequences(root, seq_ids, options, pool):
+    run = _Run(
+        root,
+        _options(coords, class_mode, fusion_threshold, ann_tolerance,
+                 box_tolerance), skip_bad, pool, progress)
+    run.split_files[split] = split_file or out_file or root
+    return run.convert({split: list(seq_ids)}, {split: out_file})[split]
+
+
+def convert_splits(root: str,
+                   splits: Sequence[str],
+                   out_dir: Optional[str] = None,
+                   split_dir: Optional[str] = None,
+                   coords: str = 'coordinates.txt',
+                   class_mode: str = 'five',
+                   fusion_threshold: float = 0.1,
+                   ann_tolerance: float = 1 / 60,
+                   box_tolerance: float = 4.0,
+                   skip_bad: bool = False,
+                   pool: Optional[Pool] = None,
+                   progress: bool = False) -> Dict[str, dict]:
+    """Check and convert several splits of a data root in one run.
+
+    Every split file, sequence, frame and annotation line of every split
+    is checked before the run decides: with any problem it fails with one
+    :class:`FREDDataError` that counts the problems of each kind and names
+    the first ones (file and line), and no file is written. With
+    ``skip_bad`` the bad items are skipped and counted (see
+    :func:`convert_split`), except for what no option can skip: a missing
+    data root, a missing, empty or malformed split file and a split that
+    would hold no box (:data:`FATAL_PROBLEMS`).
+
+    Args:
+        root (str): Data root.
+        splits (Sequence[str]): Split names, e.g. ``('train', 'test')``;
+            split ``s`` is listed in ``<split_dir>/<s>_split.txt``.
+        out_dir (str, optional): Folder of the annotation files
+            ``fred_fusion_<split>.json``; None checks only. Defaults to
+            None.
+        split_dir (str, optional): Folder of the split files. Defaults to
+            ``<root>/dataset_splits``.
+        coords, class_mode, fusion_threshold, ann_tolerance,
+        box_tolerance, skip_bad, pool, progress: As in
+            :func:`convert_split`.
+
+    Returns:
+        dict[str, dict]: The statistics of each split.
+
+    Raises:
+        FREDDataError: Listing every problem of the run.
+    """
+    run = _Run(
+        root,
+        _options(coords, class_mode, fusion_threshold, ann_tolerance,
+                 box_tolerance), skip_bad, pool, progress)
+    if not osp.isdir(root):
+        run.report.error('missing_root', root,
+                         'data root does not exist or is not a folder')
+        run.report.raise_if_errors()
+    split_dir = split_dir or osp.join(root, SPLIT_DIR)
+    seq_ids, out_files = {}, {}
+    for split in splits:
+        path = osp.join(split_dir, f'{split}_split.txt')
+        try:
+            seq_ids[split] = read_split_file(path)
+        except FREDDataError as e:
+            run.report.add_errors(e)
+            continue
+        run.split_files[split] = path
+        out_files[split] = None if out_dir is None else osp.join(
+            out_dir, f'fred_fusion_{split}.json')
+    return run.convert(seq_ids, out_files)
+
+
+class _Run:
+    """One conversion run over one or several splits: one report for all
+    of them, and annotation files that are committed together or not at
+    all."""
+
+    def __init__(self, root: str, options: dict, skip_bad: bool,
+                 pool: Optional[Pool], progress: bool) -> None:
+        self.root = root
+        self.options = options
+        self.skip_bad = skip_bad
+        self.pool = pool
+        self.progress = progress
+        self.report = DataReport(FREDDataError)
+        self.split_files: Dict[str, str] = {}
+
+    def metainfo(self, split: str) -> dict:
+        """The ``metainfo`` of the annotation file of ``split``."""
+        opt = self.options
+        return dict(
+            classes=list(CLASS_MODES[opt['class_mode']]),
+            class_mode=opt['class_mode'],
+            split=split,
+            fusion_threshold=opt['fusion_threshold'],
+            ann_file=opt['coords'],
+            ann_tolerance=opt['ann_tolerance'],
+            box_tolerance=opt['box_tolerance'])
+
+    def failed(self) -> bool:
+        """Whether the problems found so far make the run fail."""
+        errors = self.report.errors
+        return bool(errors) and (not self.skip_bad
+                                 or any(p.kind in FATAL_PROBLEMS
+                                        for p in errors))
+
+    def convert(self, seq_ids: Dict[str, List[str]],
+                out_files: Dict[str, Optional[str]]) -> Dict[str, dict]:
+        """Convert every split; raise if the run failed (see
+        :func:`convert_splits`), else write the statistics."""
+        results = {}
+        with contextlib.ExitStack() as stack:
+            for split, ids in seq_ids.items():
+                out_file = out_files[split]
+                writer = None if out_file is None else stack.enter_context(
+                    _EntryWriter(out_file, self.metainfo(split)))
+                results[split] = self._convert_split(split, ids, writer)
+            if self.failed():
+                # What no option skips is listed first; raised inside the
+                # block: no file is written.
+                self.report.errors.sort(
+                    key=lambda p: p.kind not in FATAL_PROBLEMS)
+                self.report.raise_if_errors()
+        stats = {}
+        for split, (totals, report) in results.items():
+            for problem in report.errors:
+                report.count(problem.kind)
+            classes = CLASS_MODES[self.options['class_mode']]
+            stats[split] = totals.stats(split, classes, report)
+            if out_files[split] is not None:
+                atomic_write_text(
+                    osp.splitext(out_files[split])[0] + '_stats.json',
+                    json.dumps(stats[split], indent=2),
+                    encoding='utf-8')
+        return stats
+
+    def _convert_split(self, split: str, seq_ids: List[str],
+                       writer: Optional['_EntryWriter']
+                       ) -> Tuple['_SplitTotals', DataReport]:
+        """Convert the sequences of one split into ``writer``; the
+        problems go to the split's report and to the run's."""
+        report = DataReport(FREDDataError)
+        totals = _SplitTotals()
+        results = iter_sequences(self.root, seq_ids, self.options, self.pool)
+        if self.progress:
+            print(f'[{split}] {len(seq_ids)} sequences')
+            # sys.stdout of now (mmengine's default is that of import time)
+            results = track_iter_progress((results, len(seq_ids)),
+                                          file=sys.stdout)
+        for result in results:
             problems = [DataProblem(*p) for p in result['problems']]
             report.add_errors(problems)
+            self.report.add_errors(problems)
             report.counts.update(result['skipped'])
+            self.report.counts.update(result['skipped'])
             if any(p.kind in _SEQUENCE_PROBLEMS for p in problems):
                 report.count('sequence')
+                self.report.count('sequence')
                 continue
             totals.add(result['entries'])
-            if writer is not None and (skip_bad or report.ok):
+            if writer is not None and not self.failed():
                 writer.write(result['entries'])
-        if not skip_bad:
-            # Raised inside the block: the file is not written.
-            report.raise_if_errors()
-    for problem in report.errors:
-        report.count(problem.kind)
-    stats = totals.stats(split, classes, report)
-    if out_file is not None:
-        atomic_write_text(
-            osp.splitext(out_file)[0] + '_stats.json',
-            json.dumps(stats, indent=2),
-            encoding='utf-8')
-    return stats
+        if not sum(totals.boxes_per_label.values()):
+            problem = DataProblem(
+                'split_without_boxes', self.split_files[split],
+                f'split {split!r} would hold no box: none of its '
+                f'{totals.counts["frames"]} frames from '
+                f'{totals.counts["sequences"]} of {len(seq_ids)} sequences '
+                'has one (see the other problems)')
+            report.add_errors([problem])
+            self.report.add_errors([problem])
+        return totals, report
 
 
 class _EntryWriter:

@@ -1,10 +1,11 @@
 """Pair the RGB frames of a FRED sequence with event frames and boxes."""
 import bisect
 import os.path as osp
+from collections import Counter
 from typing import List, Sequence, Tuple
 
 from ..datasets.fred_data_error import DataProblem
-from .fred_annotation import group_by_time
+from .fred_annotation import RefusedLine, group_by_time
 from .fred_sequence_scan import SequenceScan
 
 
@@ -96,6 +97,41 @@ def pair_sequence(scan: SequenceScan,
                 height=frame.size[1],
                 instances=instances))
     return entries, problems
+
+
+def drop_refused_frames(entries: List[dict],
+                        refused: Sequence[RefusedLine],
+                        ann_tolerance: float = 1 / 60
+                        ) -> Tuple[List[dict], Counter]:
+    """Leave out the frames whose annotation line was refused.
+
+    Such a frame would keep the boxes of the accepted lines only (a drone
+    turned into background), so it is dropped. A frame is dropped when its
+    time lies within ``ann_tolerance`` of the times a refused line may
+    describe (:class:`RefusedLine`).
+
+    Args:
+        entries (list[dict]): Entries of one sequence from
+            :func:`pair_sequence`, in time order.
+        refused (Sequence[RefusedLine]): The refused lines of its
+            annotation file.
+        ann_tolerance (float): Frame-to-annotation time tolerance in
+            seconds. Defaults to 1/60.
+
+    Returns:
+        tuple: ``(kept, dropped)``: the other entries, and the number of
+        dropped frames by the kind of the first refused line that hit
+        them, counted as ``'frames dropped (<kind>)'``.
+    """
+    times = [e['rgb_time'] for e in entries]
+    hit = {}
+    for line in refused:
+        lo = bisect.bisect_left(times, line.first_time - ann_tolerance)
+        hi = bisect.bisect_right(times, line.last_time + ann_tolerance)
+        for i in range(lo, hi):
+            hit.setdefault(i, line.problem.kind)
+    dropped = Counter(f'frames dropped ({kind})' for kind in hit.values())
+    return [e for i, e in enumerate(entries) if i not in hit], dropped
 
 
 def summarize_entries(entries: List[dict]) -> dict:

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import List, NamedTuple, Optional, Tuple
 
 from ..datasets.fred_data_error import DataProblem
-from .fred_annotation import FREDBox, parse_coordinates
+from .fred_annotation import FREDBox, RefusedLine, parse_coordinates
 from .image_probe import probe_image
 
 RGB_DIR = 'RGB'
@@ -38,6 +38,8 @@ class SequenceScan(NamedTuple):
         num_annotation_lines (int): Non-empty lines of the annotation file.
         problems (list[DataProblem]): Every problem found.
         skipped (Counter): Items skipped by design, by kind.
+        refused (list[RefusedLine]): Refused annotation lines and the
+            times they may describe.
     """
 
     rgb_frames: List[Frame]
@@ -47,6 +49,7 @@ class SequenceScan(NamedTuple):
     num_annotation_lines: int
     problems: List[DataProblem]
     skipped: Counter
+    refused: List[RefusedLine]
 
 
 def parse_rgb_name(name: str) -> Optional[float]:
@@ -115,9 +118,9 @@ def scan_sequence(seq_dir: str,
 
     Checks: the RGB and ``Event/Frames`` folders exist and are not empty,
     file names follow the FRED patterns, no two frames of one stream share
-    a time stamp, every frame header is readable and complete (see
-    :func:`probe_image`), and every annotation line parses (see
-    :func:`parse_coordinates`). Bad items are left out and reported.
+    a time stamp, every frame decodes strictly (see :func:`probe_image`),
+    and every annotation line parses (see :func:`parse_coordinates`). Bad
+    items are left out and reported.
 
     RGB times are taken relative to the earliest RGB name; a sequence that
     crosses midnight (names spanning more than 12 h) is unwrapped.
@@ -204,6 +207,7 @@ def scan_sequence(seq_dir: str,
 
     ann_path = osp.join(seq_dir, coords)
     boxes: List[FREDBox] = []
+    refused: List[RefusedLine] = []
     num_lines = 0
     if not osp.isfile(ann_path):
         problems.append(
@@ -211,11 +215,12 @@ def scan_sequence(seq_dir: str,
                         'annotation file does not exist'))
     else:
         img_size = rgb_frames[0].size if rgb_frames else None
-        boxes, ann_problems, ann_skipped = parse_coordinates(
-            ann_path, class_mode, img_size, box_tolerance)
-        problems.extend(ann_problems)
-        skipped.update(ann_skipped)
+        parsed = parse_coordinates(ann_path, class_mode, img_size,
+                                   box_tolerance)
+        boxes, refused = parsed.boxes, parsed.refused
+        problems.extend(parsed.problems)
+        skipped.update(parsed.skipped)
         with open(ann_path, 'rb') as f:
             num_lines = sum(1 for line in f if line.strip())
     return SequenceScan(rgb_frames, event_frames, event_time_us, boxes,
-                        num_lines, problems, skipped)
+                        num_lines, problems, skipped, refused)

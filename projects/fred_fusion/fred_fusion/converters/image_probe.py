@@ -1,23 +1,23 @@
-"""Size and completeness of JPEG / PNG frames without decoding pixels."""
-import os
+"""Size and soundness of JPEG / PNG frames."""
+import io
 from typing import Optional, Tuple, Union
 
 from PIL import Image, UnidentifiedImageError
 
+from mmfusion.datasets import ImageDecodeError, has_end_marker, verify_image
 from ..datasets.fred_data_error import DataProblem
-from ..datasets.image_end_marker import has_end_marker
 
 
 def _expected_format(path: str) -> str:
     return 'PNG' if path.lower().endswith('.png') else 'JPEG'
 
 
-def _read_header(path: str,
+def _read_header(path: str, data: bytes,
                  expected: str) -> Union[Tuple[int, int], DataProblem]:
     """``(W, H)`` from the header (Pillow opens lazily: no pixel is
     decoded), or the problem."""
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
             found, size = img.format, img.size
     except UnidentifiedImageError:
         return DataProblem('unreadable_frame', path,
@@ -34,16 +34,14 @@ def _read_header(path: str,
 def probe_image(
     path: str
 ) -> Union[Tuple[Tuple[int, int], None], Tuple[None, DataProblem]]:
-    """Read the size of a JPEG or PNG file and check it is complete.
+    """Read the size of a JPEG or PNG file and check that it decodes.
 
-    Only the header and the last bytes are read: Pillow reads the size
-    (JPEG start-of-frame, PNG ``IHDR``) without decoding, completeness
-    comes from the JPEG end-of-image marker / PNG ``IEND`` chunk at the end
-    of the file (:func:`has_end_marker`). For a 1280x720 frame this takes
-    about 50-60 us against 7 ms (JPEG) to 19 ms (PNG) for decoding it, and
-    catches missing, empty, truncated and non-image files, but not corrupt
-    bytes in the middle of the compressed data (those fail when the frame
-    is decoded, with the file named).
+    Pillow reads the size (JPEG start-of-frame, PNG ``IHDR``) from the
+    header; a file without its end marker (JPEG end-of-image, PNG ``IEND``)
+    is truncated; then every byte of the compressed data is decoded
+    strictly (:func:`mmfusion.datasets.verify_image`: JPEGs at 1/8 size),
+    so that zeroed or garbled data fails here, as it would fail in the
+    loader. docs/benchmarks.md gives the cost per frame.
 
     Args:
         path (str): Path of a ``.jpg`` / ``.jpeg`` / ``.png`` file.
@@ -54,24 +52,28 @@ def probe_image(
         ``'unreadable_frame'``.
     """
     try:
-        size_bytes = os.path.getsize(path)
+        with open(path, 'rb') as f:
+            data = f.read()
     except OSError:
         return None, DataProblem('missing_frame', path, 'file does not exist')
-    if size_bytes == 0:
+    if not data:
         return None, DataProblem('unreadable_frame', path, 'file is empty')
-    size = _read_header(path, _expected_format(path))
+    size = _read_header(path, data, _expected_format(path))
     if isinstance(size, DataProblem):
         return None, size
     problem: Optional[DataProblem] = None
-    with open(path, 'rb') as f:
-        f.seek(max(size_bytes - 32, 0))
-        complete = has_end_marker(f.read(), path.lower().endswith('.png'))
-    if not complete:
+    if not has_end_marker(data, path.lower().endswith('.png')):
         problem = DataProblem(
             'unreadable_frame', path, 'file is truncated (no end marker), '
-            f'{size_bytes} bytes')
+            f'{len(data)} bytes')
     elif min(size) <= 0:
         problem = DataProblem(
             'unreadable_frame', path,
             f'invalid size {size[0]}x{size[1]} in the header')
+    else:
+        try:
+            verify_image(data)
+        except ImageDecodeError as e:
+            problem = DataProblem('unreadable_frame', path,
+                                  f'cannot decode the image ({e})')
     return (None, problem) if problem else (size, None)

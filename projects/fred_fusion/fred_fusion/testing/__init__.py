@@ -10,11 +10,11 @@ the two cameras (:mod:`.background`, :mod:`.drones`, :mod:`.rgb_frames`,
 what a reader must find in it.
 """
 from .fred_sample import generate_fred_sample
-from .manifest import build_fred_manifest
+from .manifest import build_fred_manifest, rgb_file_name
 from .sample_presets import PRESETS
 from .stamps import SAMPLE_STAMP, complete_sample
 
 __all__ = [
-    'generate_fred_sample', 'build_fred_manifest', 'PRESETS', 'SAMPLE_STAMP',
-    'complete_sample'
+    'generate_fred_sample', 'build_fred_manifest', 'rgb_file_name', 'PRESETS',
+    'SAMPLE_STAMP', 'complete_sample'
 ]

@@ -134,8 +134,8 @@ def generate_fred_sample(root: str,
 
     Args:
         root (str): Directory to write the sample into.
-        preset (str): ``'tiny'`` (4 sequences of 20 frames, 160x96, for
-            tests), ``'demo'`` (12 sequences of 48 frames, 320x192, to train
+        preset (str): ``'tiny'`` (4 sequences of 20 frames, 160x90, for
+            tests), ``'demo'`` (12 sequences of 48 frames, 320x180, to train
             on a CPU) or ``'large'`` (16 sequences of 300 frames, 1280x720,
             for benchmarks). Defaults to ``'tiny'``.
         seed (int): Seed of all random draws. Defaults to 0.

@@ -41,14 +41,28 @@ def annotation_lines(seq: SequencePlan, img_size: Tuple[int, int]) -> dict:
     return lines
 
 
-def rgb_name(seq: SequencePlan, rel_us: int) -> str:
-    """RGB file name with the wall-clock time of the frame."""
-    wall = seq.start_us + rel_us
-    seconds, micros = divmod(wall, 10**6)
+def rgb_file_name(seq_id: str, wall_us: int) -> str:
+    """Name of an RGB frame taken at a wall-clock time, as FRED names them.
+
+    Args:
+        seq_id (str): Sequence id.
+        wall_us (int): Wall-clock time of the frame in microseconds after
+            midnight.
+
+    Returns:
+        str: ``Video_<seq>_<HH>_<MM>_<SS.ffffff>.jpg``, e.g.
+        ``Video_3_16_03_03.363563.jpg``.
+    """
+    seconds, micros = divmod(wall_us, 10**6)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return (f'Video_{seq.seq_id}_{hours:02d}_{minutes:02d}_'
+    return (f'Video_{seq_id}_{hours % 24:02d}_{minutes:02d}_'
             f'{secs:02d}.{micros:06d}.jpg')
+
+
+def rgb_name(seq: SequencePlan, rel_us: int) -> str:
+    """RGB file name with the wall-clock time of the frame."""
+    return rgb_file_name(seq.seq_id, seq.start_us + rel_us)
 
 
 def sequence_manifest(seq: SequencePlan, lines: dict) -> dict:

@@ -20,20 +20,22 @@ _COMMON = dict(
     drone_scale=1.0,
     jpeg_quality=90)
 
-#: Preset sizes; any key may be overridden through ``**overrides``.
+#: Preset sizes; any key may be overridden through ``**overrides``. Every
+#: preset has the 16:9 frames of the released FRED (1280x720), so that a
+#: model trained on a sample letterboxes real frames the way it was trained.
 PRESETS: Dict[str, dict] = dict(
     tiny=dict(
         _COMMON,
         num_sequences=4,
         num_test=2,
         num_frames=20,
-        img_size=(160, 96)),
+        img_size=(160, 90)),
     demo=dict(
         _COMMON,
         num_sequences=12,
         num_test=4,
         num_frames=48,
-        img_size=(320, 192)),
+        img_size=(320, 180)),
     large=dict(
         _COMMON,
         num_sequences=16,

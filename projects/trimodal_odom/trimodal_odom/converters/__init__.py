@@ -6,6 +6,8 @@ and prediction do not import it.
 from .imu_resampling import imu_windows
 from .imu_statistics import compute_imu_stats
 from .kitti_drives import KITTI_ODOM_DRIVES, drive_dirs
+from .kitti_imu_io import (KITTI_ODOM_TR, KITTI_T_VELO_IMU, kitti_imu_windows,
+                           load_kitti_imu, resample_kitti_imu)
 from .kitti_integrity import check_frame_files
 from .kitti_odom_infos import (check_kitti_integrity, convert_sequence,
                                create_kitti_odom_infos, list_sequences)
@@ -14,5 +16,7 @@ from .reg_prior_cache_builder import build_reg_prior_cache
 __all__ = [
     'KITTI_ODOM_DRIVES', 'drive_dirs', 'imu_windows', 'compute_imu_stats',
     'check_frame_files', 'check_kitti_integrity', 'convert_sequence',
-    'create_kitti_odom_infos', 'list_sequences', 'build_reg_prior_cache'
+    'create_kitti_odom_infos', 'list_sequences', 'build_reg_prior_cache',
+    'KITTI_ODOM_TR', 'KITTI_T_VELO_IMU', 'kitti_imu_windows', 'load_kitti_imu',
+    'resample_kitti_imu'
 ]

@@ -25,6 +25,9 @@ Conventions of the samples written to the infos:
   dropped and counted).  An interval not covered by extract data has no
   IMU (counted).  ``imu_source='sync'`` (10 Hz): frame ``i`` holds the one
   sync packet of raw frame ``start + i`` at time ``times[i]``.
+* ``imu_source='mat'``: the KITTI IMU resampled to the frames,
+  ``IMU_ROOT/XX.mat`` (10 rows a frame interval), instead of the OXTS
+  folders (see :mod:`.kitti_mat_imu`).
 * The last frame of a sequence has no following frame and no IMU window.
 """
 import os.path as osp
@@ -35,6 +38,7 @@ import numpy as np
 from mmfusion.datasets import DataReport
 from ..utils.kitti_io import KittiFormatError
 from .kitti_drives import KITTI_ODOM_DRIVES, drive_dirs
+from .kitti_mat_imu import mat_imu_windows, velo_imu_calibration
 from .oxts_io import load_oxts_packets, load_oxts_timestamps, load_raw_rigid
 
 _ACC_COLS = [11, 12, 13]
@@ -59,15 +63,19 @@ def imu_rotation(imu_frame: str, T_velo_imu: np.ndarray,
 def read_oxts(oxts_dir: str,
               report: DataReport) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """OXTS timestamps (N, ) and packets (N, 30) of one ``oxts`` folder,
-    or None (problems recorded in ``report``)."""
+    or None (the problems of both recorded in ``report``)."""
     ts_path = osp.join(oxts_dir, 'timestamps.txt')
     data_dir = osp.join(oxts_dir, 'data')
-    try:
-        stamps = load_oxts_timestamps(ts_path)
-        packets = load_oxts_packets(data_dir)
-    except KittiFormatError as e:
-        report.add_errors(e)
+    loaded = []
+    for load, path in ((load_oxts_timestamps, ts_path), (load_oxts_packets,
+                                                         data_dir)):
+        try:
+            loaded.append(load(path))
+        except KittiFormatError as e:
+            report.add_errors(e)
+    if len(loaded) < 2:
         return None
+    stamps, packets = loaded
     if len(stamps) != len(packets):
         report.error(
             'count_mismatch', ts_path,
@@ -199,19 +207,34 @@ def extract_windows(stamps: np.ndarray, packets: np.ndarray, times: np.ndarray,
     return windows
 
 
-def imu_windows(seq: str, times: np.ndarray, Tr: np.ndarray, raw_root: str,
-                imu_source: str, imu_frame: str, imu_rate: float,
-                align_tol: float, max_gap: float,
-                report: DataReport) -> Tuple[Windows, dict]:
+def imu_windows(seq: str,
+                times: np.ndarray,
+                Tr: np.ndarray,
+                raw_root: str,
+                imu_source: str,
+                imu_frame: str,
+                imu_rate: float,
+                align_tol: float,
+                max_gap: float,
+                report: DataReport,
+                imu_root: Optional[str] = None,
+                imu_offset: int = 0) -> Tuple[Windows, dict]:
     """IMU samples of every frame interval of one sequence.
+
+    Args:
+        imu_root (str, optional): Folder of the ``XX.mat`` files of
+            ``imu_source='mat'``.
+        imu_offset (int): Row offset of the ``'mat'`` windows (see
+            :func:`~.kitti_imu_io.kitti_imu_windows`). Defaults to 0.
+        Others: as :func:`~.kitti_odom_infos.convert_sequence`.
 
     Returns:
         tuple[list, dict]: Per frame ``None`` or a dict with ``time`` (M,),
         ``acc`` (M, 3) and ``gyro`` (M, 3); and the IMU metainfo.
     """
-    if imu_source not in ('extract', 'sync'):
-        raise ValueError(
-            f"imu_source must be 'extract' or 'sync', got {imu_source!r}")
+    if imu_source not in ('extract', 'sync', 'mat'):
+        raise ValueError("imu_source must be 'extract', 'sync' or 'mat', "
+                         f'got {imu_source!r}')
     no_imu: Windows = [None] * len(times)
     meta = dict(
         available=False,
@@ -221,23 +244,43 @@ def imu_windows(seq: str, times: np.ndarray, Tr: np.ndarray, raw_root: str,
         missing_reason=None,
         T_velo_imu=None)
     dirs = drive_dirs(raw_root, seq)
+    if imu_source == 'mat':
+        T_velo_imu, meta['calib_source'] = velo_imu_calibration(
+            dirs and dirs['imu_to_velo'], report)
+        windows, mat_meta = mat_imu_windows(
+            osp.join(imu_root, f'{seq}.mat'), seq, times,
+            imu_rotation(imu_frame, T_velo_imu, Tr), imu_offset, report)
+        meta.update(mat_meta, T_velo_imu=T_velo_imu.tolist())
+        return windows, meta
     meta['missing_reason'] = _no_raw_reason(seq, raw_root, dirs, report)
     if meta['missing_reason'] is not None:
         return no_imu, meta
     date, drive, start = KITTI_ODOM_DRIVES[seq][:3]
     meta.update(drive=f'{date}_drive_{drive}', start_frame=start)
-    try:
-        T_velo_imu = load_raw_rigid(dirs['imu_to_velo'])
-        load_raw_rigid(dirs['velo_to_cam'])
-    except KittiFormatError as e:
-        report.add_errors(e)
+    rigid = []
+    for path in (dirs['imu_to_velo'], dirs['velo_to_cam']):
+        try:
+            rigid.append(load_raw_rigid(path))
+        except KittiFormatError as e:
+            report.add_errors(e)
+    # Every file is read and checked even when an earlier one failed, so
+    # that one run reports all problems; windows need all of them.
+    sync = read_oxts(dirs['sync'], report)
+    extract = None
+    if imu_source == 'extract':
+        if osp.isdir(dirs['extract']):
+            extract = read_oxts(dirs['extract'], report)
+        else:
+            report.error(
+                'missing_folder', dirs['extract'], "folder not found (needed "
+                "by imu_source='extract'; use 'sync' for the 10 Hz packets)")
+    if len(rigid) < 2 or sync is None or (imu_source == 'extract'
+                                          and extract is None):
         return no_imu, meta
+    T_velo_imu = rigid[0]
     R = imu_rotation(imu_frame, T_velo_imu, Tr)
     meta['T_velo_imu'] = T_velo_imu.tolist()
 
-    sync = read_oxts(dirs['sync'], report)
-    if sync is None:
-        return no_imu, meta
     offset = align_to_frames(sync[0], start, times, seq,
                              osp.join(dirs['sync'], 'timestamps.txt'),
                              align_tol, report)
@@ -247,14 +290,6 @@ def imu_windows(seq: str, times: np.ndarray, Tr: np.ndarray, raw_root: str,
     if imu_source == 'sync':
         windows = sync_windows(sync[1], start, times, R)
     else:
-        if not osp.isdir(dirs['extract']):
-            report.error(
-                'missing_folder', dirs['extract'], "folder not found (needed "
-                "by imu_source='extract'; use 'sync' for the 10 Hz packets)")
-            return no_imu, meta
-        extract = read_oxts(dirs['extract'], report)
-        if extract is None:
-            return no_imu, meta
         stamps = extract[0] - offset
         keep = drop_non_increasing(stamps,
                                    osp.join(dirs['extract'], 'timestamps.txt'),

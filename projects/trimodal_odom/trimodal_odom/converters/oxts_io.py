@@ -14,18 +14,20 @@ and ``l`` parallel to the earth surface, ``u`` up).  Accelerations are
 specific forces: a unit at rest reads ``az`` = ``au`` = +9.81.
 
 Every reader raises :class:`KittiFormatError` naming the file (and the line
-where there is one) of the first problem.
+where there is one) of every problem it finds.
 """
 import calendar
 import datetime
 import os
 import os.path as osp
 import re
-from typing import Dict, Sequence, Union
+from typing import Callable, Dict, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..utils.kitti_io import kitti_error, parse_floats, read_lines
+from mmfusion.datasets import DataProblem
+from ..utils.kitti_io import (KittiFormatError, kitti_error, parse_floats,
+                              parse_lines)
 
 OXTS_FIELDS = ('lat', 'lon', 'alt', 'roll', 'pitch', 'yaw', 'vn', 've', 'vf',
                'vl', 'vu', 'ax', 'ay', 'az', 'af', 'al', 'au', 'wx', 'wy',
@@ -95,7 +97,8 @@ def list_oxts_files(data_dir: str) -> list:
         list[str]: Paths of ``0000000000.txt`` .. ``NNNNNNNNNN.txt``.
 
     Raises:
-        KittiFormatError: If the folder is missing, empty, or the frame
+        KittiFormatError: If the folder is missing or empty, or naming the
+            missing files (the first 20, then their number) if the frame
             numbers do not run contiguously from 0.
     """
     if not osp.isdir(data_dir):
@@ -106,11 +109,20 @@ def list_oxts_files(data_dir: str) -> list:
     if not indices:
         raise kitti_error('empty_folder', data_dir,
                           'no NNNNNNNNNN.txt packet files')
-    for expected, index in enumerate(indices):
-        if index != expected:
-            raise kitti_error(
-                'missing_file', osp.join(data_dir, f'{expected:010d}.txt'),
+    present = set(indices)
+    missing = [i for i in range(indices[-1]) if i not in present]
+    if missing:
+        problems = [
+            DataProblem(
+                'missing_file', osp.join(data_dir, f'{i:010d}.txt'),
                 'missing (frames must run contiguously from 0000000000.txt)')
+            for i in missing[:20]
+        ]
+        if len(missing) > 20:
+            problems.append(
+                DataProblem('missing_file', data_dir,
+                            f'{len(missing)} packet files missing in all'))
+        raise KittiFormatError(problems)
     return [osp.join(data_dir, f'{i:010d}.txt') for i in indices]
 
 
@@ -126,27 +138,35 @@ def load_oxts_packets(path: str) -> np.ndarray:
     Returns:
         np.ndarray: Packets of shape (N, 30), float64, columns as in
         :data:`OXTS_FIELDS`.
+
+    Raises:
+        KittiFormatError: Naming every bad packet file (or line).
     """
     if osp.isdir(path) and osp.isdir(osp.join(path, 'data')):
         path = osp.join(path, 'data')
-    if osp.isdir(path):
-        packets = []
-        for file in list_oxts_files(path):
-            lines = [(n, s) for n, s in enumerate(read_lines(file), 1)
-                     if s.strip()]
+    if not osp.isdir(path):
+        return np.stack([
+            p for _, p in parse_lines(path, _packet_parser(path), 'OXTS '
+                                      'packets')
+        ])
+    packets, problems = [], []
+    for file in list_oxts_files(path):
+        try:
+            lines = parse_lines(file, _packet_parser(file), 'OXTS packet')
             if len(lines) != 1:
                 raise kitti_error(
                     'malformed_file', file,
                     f'expected one OXTS packet, got {len(lines)} lines')
-            packets.append(_parse_packet(file, *lines[0]))
-        return np.stack(packets)
-    packets = [
-        _parse_packet(path, lineno, line)
-        for lineno, line in enumerate(read_lines(path), 1) if line.strip()
-    ]
-    if not packets:
-        raise kitti_error('empty_file', path, 'no OXTS packets')
+            packets.append(lines[0][1])
+        except KittiFormatError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise KittiFormatError(problems)
     return np.stack(packets)
+
+
+def _packet_parser(path: str) -> Callable[[int, str], np.ndarray]:
+    return lambda lineno, line: _parse_packet(path, lineno, line)
 
 
 def load_oxts_timestamps(path: str) -> np.ndarray:
@@ -162,13 +182,14 @@ def load_oxts_timestamps(path: str) -> np.ndarray:
     Returns:
         np.ndarray: POSIX seconds (the clock read as UTC) of shape (N,),
         float64 (resolution about 0.5 us).
+
+    Raises:
+        KittiFormatError: Naming every bad line.
     """
     if osp.isdir(path):
         path = osp.join(path, 'timestamps.txt')
-    times = []
-    for lineno, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
+
+    def parse(lineno: int, line: str) -> float:
         m = _TIMESTAMP.match(line.strip())
         try:
             if m is None:
@@ -180,11 +201,10 @@ def load_oxts_timestamps(path: str) -> np.ndarray:
                 f'expected "YYYY-MM-DD hh:mm:ss.fffffffff", got {line!r}',
                 lineno) from None
         frac = m.group(2) or '0'
-        times.append(
-            calendar.timegm(clock.timetuple()) + int(frac) / 10**len(frac))
-    if not times:
-        raise kitti_error('empty_file', path, 'no timestamps')
-    return np.asarray(times, dtype=np.float64)
+        return calendar.timegm(clock.timetuple()) + int(frac) / 10**len(frac)
+
+    return np.asarray([t for _, t in parse_lines(path, parse, 'timestamps')],
+                      dtype=np.float64)
 
 
 def save_oxts(oxts_dir: str, packets: np.ndarray, times: Sequence[float],
@@ -283,26 +303,23 @@ def load_raw_calib(path: str) -> Dict[str, Union[np.ndarray, str]]:
         ``R`` (9,), ``T`` (3,), ``P_rect_02`` (12,)), and ``calib_time`` to
         a str.
     """
-    calib = {}
-    for lineno, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
+
+    def parse(lineno: int, line: str) -> Tuple[str, Union[np.ndarray, str]]:
         key, sep, rest = line.partition(':')
         key = key.strip()
         if not sep or not key:
             raise kitti_error('malformed_line', path, 'expected "KEY: values"',
                               lineno)
         if key == 'calib_time':
-            calib[key] = rest.strip()
-            continue
+            return key, rest.strip()
         values = parse_floats(path, lineno, rest, line)
         if not np.all(np.isfinite(values)):
             raise kitti_error('non_finite', path, f'NaN or inf in {key}',
                               lineno)
-        calib[key] = values
-    if not calib:
-        raise kitti_error('empty_file', path, 'no calibration entries')
-    return calib
+        return key, values
+
+    return dict(
+        value for _, value in parse_lines(path, parse, 'calibration entries'))
 
 
 def load_raw_rigid(path: str) -> np.ndarray:

@@ -7,7 +7,7 @@ from mmdet3d.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from ..utils.kitti_io import kitti_error, kitti_report
+from ..utils.kitti_io import KittiFormatError, kitti_error, kitti_report
 from ..utils.se3 import relative_pose
 from .odom_info_file import INFO_VERSION, info_file_name, parse_sequences
 
@@ -39,7 +39,8 @@ class KittiOdometryDataset(BaseDataset):
         frame_stride (int): Distance between the first frames of two
             consecutive samples. Defaults to 1.
         modality (dict): ``use_camera``, ``use_lidar``, ``use_imu``.
-            Defaults to all True.
+            Defaults to all True. IMU only, the sequence folders are not
+            needed and info files converted IMU-only are accepted.
         imu_missing (str): A sample without IMU is kept with ``has_imu``
             False (``'zero'``), dropped and counted (``'drop'``), or raises
             (``'error'``). Defaults to 'zero'.
@@ -99,9 +100,11 @@ class KittiOdometryDataset(BaseDataset):
 
     def _load_info(self, seq: str) -> Tuple[dict, str]:
         """Load and check the info file of one sequence; returns the info
-        and its path."""
+        and its path.  Info files converted IMU-only (no images or scans)
+        serve only a modality without camera and LiDAR."""
         seq_dir = osp.join(self.data_root, 'sequences', seq)
-        if not osp.isdir(seq_dir):
+        sensors = self.modality['use_camera'] or self.modality['use_lidar']
+        if sensors and not osp.isdir(seq_dir):
             raise kitti_error('missing_sequence', seq_dir,
                               f'sequence {seq} not found: searched {seq_dir}')
         path = osp.join(self.data_root, self.info_dir, info_file_name(seq))
@@ -119,6 +122,12 @@ class KittiOdometryDataset(BaseDataset):
                 'stale_info_file', path,
                 f'not a version {INFO_VERSION} info file of sequence {seq}; '
                 'convert the data again')
+        if sensors and meta.get('imu_only'):
+            raise kitti_error(
+                'imu_only_info_file', path,
+                f'converted IMU-only (--imu-only), but the modality '
+                f'{self.modality} uses the camera or the LiDAR; convert the '
+                'sequence with its images and scans')
         return info, path
 
     def _check_frame(self, img_path: str, lidar_path: str) -> None:
@@ -174,9 +183,16 @@ class KittiOdometryDataset(BaseDataset):
         Returns:
             list[dict]: One dict per sample (see the class docstring).
         """
+        if not osp.isdir(self.data_root):
+            raise kitti_error('missing_root', self.data_root,
+                              'data root not found (no such folder)')
         data_list = []
         for seq in self.sequences:
-            data_list.extend(self._sequence_samples(seq))
+            # The problems of every sequence are reported together.
+            try:
+                data_list.extend(self._sequence_samples(seq))
+            except KittiFormatError as e:
+                self.report.add_errors(e)
         self.report.raise_if_errors()
         if self.report.counts or self.report.warnings:
             self.report.log()

@@ -14,7 +14,8 @@ what makes real KITTI hard and the ``tiny`` / ``demo`` presets easy:
   and featureless corridors for the LiDAR, dark, overexposed and
   motion-blurred frames for the camera; the manifest says where;
 - an IMU with the noise and bias of KITTI's OXTS RT3003 as measured on the
-  real recordings (below);
+  real recordings (below), or (``imu_root``) the recorded IMU of the same
+  real drive (the sequences start at its frame 0);
 - sequences without ground truth (no ``poses/XX.txt``, no raw drive, as
   KITTI 11-21) for self-supervised fine-tuning.
 
@@ -161,7 +162,8 @@ def _render_images(img_dir: str, scene: SyntheticScene, poses: np.ndarray,
 
 def _write_hard_sequence(root: str, raw_root: str, seq: str, plan: dict,
                          calib: dict, cfg: dict, seed: int,
-                         poses_root: Optional[str]) -> dict:
+                         poses_root: Optional[str],
+                         imu_root: Optional[str]) -> dict:
     """Write one sequence (and its raw drive); returns its manifest."""
     seq_id = int(seq)
     poses = _trajectory(seq, plan, poses_root)
@@ -227,7 +229,7 @@ def _write_hard_sequence(root: str, raw_root: str, seq: str, plan: dict,
         and drive[4] and drive[2] == 0)
     if has_oxts:
         _write_raw(raw_root, seq, times, poses, calib, cfg, bias,
-                   cfg['imu_noise'], seed)
+                   cfg['imu_noise'], seed, imu_root)
     return dict(
         num_frames=num,
         drive=f'{drive[0]}_drive_{drive[1]}' if has_oxts else None,
@@ -252,7 +254,8 @@ def generate_hard_sample(root: str,
                          seed: int = 0,
                          sequences: Optional[Sequence[str]] = None,
                          poses_root: Optional[str] = None,
-                         num_frames: Optional[int] = None) -> Dict:
+                         num_frames: Optional[int] = None,
+                         imu_root: Optional[str] = None) -> Dict:
     """Generate a sample of a :data:`HARD_PRESETS` preset.
 
     Args:
@@ -268,13 +271,18 @@ def generate_hard_sample(root: str,
             stretches shipped in ``trajectories/``.
         num_frames (int, optional): Frames of every sequence instead of the
             preset's (the failure stretches must still fit).
+        imu_root (str, optional): Folder of the real KITTI IMU files
+            (``XX.mat``): the OXTS accelerations and angular rates are the
+            recorded ones of the same drive. Defaults to None (simulated
+            with the error model above).
 
     Returns:
         dict: The manifest: ``sequences`` (per sequence ``num_frames``,
         ``drive``, ``raw_start``, ``times``, ``has_oxts``, ``image_size``,
         ``labelled``, ``source``, ``failures``, ``moving_cars``,
         ``imu_bias``), ``calib``, ``lidar``, ``imu_frame``, ``gravity``,
-        ``imu_noise``, ``seed`` and ``preset``; also saved in the stamp.
+        ``imu_noise``, ``imu_source``, ``imu_root``, ``seed`` and ``preset``;
+        also saved in the stamp.
     """
     if preset not in HARD_PRESETS:
         raise ValueError(f'unknown preset {preset!r}, expected one of '
@@ -306,6 +314,8 @@ def generate_hard_sample(root: str,
                    'presets'),
         gravity=GRAVITY,
         imu_noise=cfg['imu_noise'],
+        imu_source='synthetic' if imu_root is None else 'real',
+        imu_root=None if imu_root is None else osp.abspath(imu_root),
         seed=seed,
         preset=preset)
     for seq in chosen:
@@ -313,7 +323,7 @@ def generate_hard_sample(root: str,
         if num_frames is not None:
             plan['frames'] = int(num_frames)
         manifest['sequences'][seq] = _write_hard_sequence(
-            root, raw_root, seq, plan, calib, cfg, seed, poses_root)
+            root, raw_root, seq, plan, calib, cfg, seed, poses_root, imu_root)
     overrides = {
         k: v
         for k, v in (('poses_root', poses_root), ('num_frames', num_frames))
@@ -325,6 +335,7 @@ def generate_hard_sample(root: str,
             preset=preset,
             seed=seed,
             raw_root=osp.abspath(raw_root),
+            imu_root=manifest['imu_root'],
             overrides=overrides,
             sequences=chosen,
             preset_sequences=sequences is None), manifest)

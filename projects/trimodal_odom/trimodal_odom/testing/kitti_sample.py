@@ -19,10 +19,12 @@ follow the KITTI devkit (see :mod:`..converters.oxts_io`): ``ax, ay, az`` and
 ``wx, wy, wz`` in the IMU body frame, ``af, al, au``, ``vf, vl, vu`` and
 ``wf, wl, wu`` in the body frame rotated to level by yaw only;
 accelerations are specific forces ``R_wb^T (a_w - g_w)``, with a constant
-bias and white noise.  ``lat, lon, alt`` invert the devkit's Mercator
-projection, so ``oxts_to_poses`` gives back the IMU trajectory.  The 10 Hz
-sync packets are sampled at the odometry frame times, the ~100 Hz extract
-packets between the first and the last frame time.
+bias and white noise (or, with ``imu_root``, the recorded accelerations and
+angular rates of the real KITTI IMU of the same drive,
+:mod:`..converters.kitti_imu_io`).  ``lat, lon, alt`` invert the devkit's
+Mercator projection, so ``oxts_to_poses`` gives back the IMU trajectory.
+The 10 Hz sync packets are sampled at the odometry frame times, the ~100 Hz
+extract packets between the first and the last frame time.
 """
 import datetime
 import os
@@ -34,6 +36,8 @@ import cv2
 import numpy as np
 
 from ..converters.kitti_drives import KITTI_ODOM_DRIVES
+from ..converters.kitti_imu_io import (expected_imu_rows, load_kitti_imu,
+                                       resample_kitti_imu)
 from ..converters.oxts_io import save_oxts, save_raw_calib
 from ..utils.kitti_io import load_poses, save_poses
 from ..utils.se3 import make_pose, so3_exp
@@ -281,11 +285,33 @@ def _imu_settings(cfg: dict, rng: np.random.Generator) -> tuple:
     return bias, {k: float(v) for k, v in noise.items()}
 
 
-def _write_raw(raw_root: str, seq: str, times: np.ndarray, poses: np.ndarray,
-               calib: dict, cfg: dict, bias: dict, noise: dict,
-               seed: int) -> int:
+def _recorded_imu(imu_root: str, seq: str, times: np.ndarray) -> np.ndarray:
+    """The first rows of the real IMU file of ``seq`` that span the
+    sample's frames (10 (N - 1) + 1 rows: real frame ``k`` at the sample's
+    frame ``k``)."""
+    path = osp.join(imu_root, f'{seq}.mat')
+    recorded = load_kitti_imu(path)
+    rows = expected_imu_rows(len(times))
+    if len(recorded) < rows:
+        raise ValueError(f'{path}: {len(recorded)} IMU rows, the sample '
+                         f'needs {rows} for its {len(times)} frames')
+    return recorded[:rows]
+
+
+def _write_raw(raw_root: str,
+               seq: str,
+               times: np.ndarray,
+               poses: np.ndarray,
+               calib: dict,
+               cfg: dict,
+               bias: dict,
+               noise: dict,
+               seed: int,
+               imu_root: Optional[str] = None) -> int:
     """Write the sync and extract OXTS of ``seq``'s drive and the date's
-    raw calibration; returns the first raw frame."""
+    raw calibration; returns the first raw frame.  With ``imu_root`` the
+    accelerations and angular rates are the recorded ones of
+    ``imu_root/XX.mat`` (:func:`_recorded_imu`)."""
     date, drive, start, _ = KITTI_ODOM_DRIVES[seq][:4]
     if start:
         raise ValueError(f'sequence {seq}: raw frames before {start} '
@@ -304,11 +330,15 @@ def _write_raw(raw_root: str, seq: str, times: np.ndarray, poses: np.ndarray,
     ext_times = np.arange(0.0, times[-1], step)
     ext_times[1:] += rng.uniform(-0.05, 0.05, len(ext_times) - 1) * step
     date_dir = osp.join(raw_root, date)
+    recorded = None if imu_root is None else _recorded_imu(
+        imu_root, seq, times)
     for kind, query in (('sync', times), ('extract', ext_times)):
         packets = simulate_oxts(
             times, T_world_imu, query, heading, lla0, bias, noise,
             np.random.default_rng([seed, int(seq), 3,
-                                   len(kind)]))
+                                   len(kind)]),
+            None if recorded is None else resample_kitti_imu(
+                recorded, times, query))
         oxts_dir = osp.join(date_dir, f'{date}_drive_{drive}_{kind}', 'oxts')
         os.makedirs(osp.join(oxts_dir, 'data'), exist_ok=True)
         _remove_stale(
@@ -343,6 +373,7 @@ def generate_kitti_sample(root: str,
                           preset: str = 'tiny',
                           seed: int = 0,
                           sequences: Optional[Sequence[str]] = None,
+                          imu_root: Optional[str] = None,
                           **overrides) -> dict:
     """Generate a KITTI odometry sample with matching raw OXTS data.
 
@@ -358,6 +389,11 @@ def generate_kitti_sample(root: str,
         sequences (Sequence[str], optional): Sequences to write among
             ``'00'``, ``'09'``, ``'10'`` and ``'03'`` (no raw data; a
             re-based segment of 09). Defaults to the preset's.
+        imu_root (str, optional): Folder of the real KITTI IMU files
+            ``XX.mat`` (:mod:`..converters.kitti_imu_io`): the OXTS
+            accelerations and angular rates of each sequence are then its
+            recorded ones (real noise and bias, the IMU of the trajectory's
+            own drive) instead of simulated ones. Defaults to None.
         **overrides: Preset settings to change: ``num_frames`` (int, or
             dict sequence -> int), ``image_size`` ((W, H)),
             ``lidar_beams``, ``lidar_azimuths``, ``max_range`` (m),
@@ -370,7 +406,8 @@ def generate_kitti_sample(root: str,
         dict: The manifest: ``sequences`` (per sequence ``num_frames``,
         ``drive``, ``raw_start``, ``times``, ``has_oxts``, ``image_size``),
         ``calib``, ``imu_frame``, ``gravity``, ``imu_bias``,
-        ``imu_noise``, ``seed`` and ``preset``.  It is also saved in the
+        ``imu_noise``, ``imu_source`` (``'synthetic'`` or ``'real'``),
+        ``imu_root``, ``seed`` and ``preset``.  It is also saved in the
         sample's stamp (:mod:`.stamps`) once everything is written.
     """
     cfg = _settings(preset, sequences, overrides)
@@ -395,6 +432,8 @@ def generate_kitti_sample(root: str,
             for k, v in bias.items()
         },
         imu_noise=noise,
+        imu_source='synthetic' if imu_root is None else 'real',
+        imu_root=None if imu_root is None else osp.abspath(imu_root),
         seed=seed,
         preset=preset)
     for seq in cfg['sequences']:
@@ -403,7 +442,7 @@ def generate_kitti_sample(root: str,
         start = 0
         if has_oxts:
             start = _write_raw(raw_root, seq, times, poses, calib, cfg, bias,
-                               noise, seed)
+                               noise, seed, imu_root)
         manifest['sequences'][seq] = dict(
             num_frames=len(times),
             drive=(f'{RAW_DRIVES[seq][0]}_drive_{RAW_DRIVES[seq][1]}'
@@ -418,6 +457,7 @@ def generate_kitti_sample(root: str,
             preset=preset,
             seed=seed,
             raw_root=osp.abspath(raw_root),
+            imu_root=manifest['imu_root'],
             overrides=overrides,
             sequences=list(cfg['sequences']),
             preset_sequences=sequences is None), manifest)

@@ -29,8 +29,8 @@ def write_stamp(root: str, settings: dict, manifest: dict) -> None:
 
     Args:
         root (str): The odometry root of the sample.
-        settings (dict): ``preset``, ``seed``, ``raw_root``, ``overrides``,
-            ``sequences`` and ``preset_sequences``.
+        settings (dict): ``preset``, ``seed``, ``raw_root``, ``imu_root``,
+            ``overrides``, ``sequences`` and ``preset_sequences``.
         manifest (dict): The manifest of :func:`generate_kitti_sample`.
     """
     atomic_write_text(
@@ -48,8 +48,12 @@ def read_sample_stamp(root: str) -> Optional[dict]:
         return json.load(f)
 
 
-def complete_sample(root: str, preset: str, seed: int, raw_root: str,
-                    sequences: Optional[List[str]]) -> Optional[dict]:
+def complete_sample(root: str,
+                    preset: str,
+                    seed: int,
+                    raw_root: str,
+                    sequences: Optional[List[str]],
+                    imu_root: Optional[str] = None) -> Optional[dict]:
     """The stamp of a complete sample made with these settings (and no
     overrides), or None.
 
@@ -60,6 +64,8 @@ def complete_sample(root: str, preset: str, seed: int, raw_root: str,
         raw_root (str): Absolute path of the raw root.
         sequences (list[str], optional): The sequences asked for; None for
             the preset's.
+        imu_root (str, optional): Absolute path of the real IMU files the
+            OXTS were made from; None for the simulated IMU.
 
     Returns:
         dict | None: ``settings`` and ``manifest`` of the stamp.
@@ -71,6 +77,7 @@ def complete_sample(root: str, preset: str, seed: int, raw_root: str,
     same = (
         settings.get('preset') == preset and settings.get('seed') == seed
         and settings.get('raw_root') == raw_root
+        and settings.get('imu_root') == imu_root
         and not settings.get('overrides')
         and (settings.get('sequences') == sequences if sequences is not None
              else settings.get('preset_sequences', False)))

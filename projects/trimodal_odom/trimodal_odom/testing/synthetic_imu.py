@@ -8,7 +8,7 @@ latitude / longitude / altitude through the inverse of the KITTI devkit's
 Mercator projection, so that the devkit's ``convertOxtsToPose`` gives the
 trajectory back.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -36,12 +36,16 @@ def _rz_t(yaw: np.ndarray, v: np.ndarray) -> np.ndarray:
         [c * v[:, 0] + s * v[:, 1], -s * v[:, 0] + c * v[:, 1], v[:, 2]], -1)
 
 
-def simulate_oxts(frame_times: np.ndarray, T_world_imu: np.ndarray,
-                  query_times: np.ndarray, heading: float,
-                  lla0: Tuple[float, float, float], bias: Dict[str,
-                                                               np.ndarray],
-                  noise: Dict[str,
-                              float], rng: np.random.Generator) -> np.ndarray:
+def simulate_oxts(frame_times: np.ndarray,
+                  T_world_imu: np.ndarray,
+                  query_times: np.ndarray,
+                  heading: float,
+                  lla0: Tuple[float, float, float],
+                  bias: Dict[str, np.ndarray],
+                  noise: Dict[str, float],
+                  rng: np.random.Generator,
+                  measured: Optional[Tuple[np.ndarray,
+                                           np.ndarray]] = None) -> np.ndarray:
     """OXTS packets of an IMU moving along interpolated poses.
 
     Args:
@@ -59,6 +63,10 @@ def simulate_oxts(frame_times: np.ndarray, T_world_imu: np.ndarray,
         noise (dict): White-noise standard deviations ``acc`` and
             ``gyro`` per packet.
         rng (np.random.Generator): Source of the noise.
+        measured (tuple[np.ndarray, np.ndarray], optional): Recorded
+            specific forces and angular rates (K, 3) each, IMU body frame,
+            at ``query_times``: written instead of the simulated ones (and
+            without ``bias`` and ``noise``). Defaults to None.
 
     Returns:
         np.ndarray: Packets of shape (K, 30).
@@ -77,6 +85,8 @@ def simulate_oxts(frame_times: np.ndarray, T_world_imu: np.ndarray,
     k = len(query_times)
     f_b = f_b + bias['acc'] + noise['acc'] * rng.standard_normal((k, 3))
     w_b = w_b + bias['gyro'] + noise['gyro'] * rng.standard_normal((k, 3))
+    if measured is not None:
+        f_b, w_b = (np.asarray(v, dtype=np.float64) for v in measured)
 
     yaw = np.arctan2(R_eb[:, 1, 0], R_eb[:, 0, 0])
     pitch = np.arctan2(-R_eb[:, 2, 0], np.hypot(R_eb[:, 0, 0], R_eb[:, 1, 0]))

@@ -1,14 +1,16 @@
 """Readers and writers of KITTI odometry text files.
 
 Every reader raises :class:`KittiFormatError` naming the file and the line
-of the first problem, never a bare numpy error.
+of every problem it finds, never a bare numpy error.
 """
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple, TypeVar
 
 import numpy as np
 
 from mmfusion.datasets import DataError, DataProblem, DataReport
+
+_Value = TypeVar('_Value')
 
 
 class KittiFormatError(DataError):
@@ -40,6 +42,40 @@ def read_lines(path: str) -> List[str]:
         return f.read().splitlines()
 
 
+def parse_lines(path: str, parse: Callable[[int, str], _Value],
+                what: str) -> List[Tuple[int, _Value]]:
+    """Parse every non-empty line of a text file, collecting the problems
+    of all lines.
+
+    Args:
+        path (str): The file.
+        parse (Callable[[int, str], Value]): Parses ``(lineno, line)``; raises
+            :class:`KittiFormatError` for a bad line.
+        what (str): What the lines hold, for an empty file's message, e.g.
+            ``'poses'``.
+
+    Returns:
+        list[tuple[int, Value]]: ``(lineno, value)`` of every line.
+
+    Raises:
+        KittiFormatError: Listing the problem of every bad line, or
+            ``no <what>`` for a file without any.
+    """
+    parsed, problems = [], []
+    for lineno, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            parsed.append((lineno, parse(lineno, line)))
+        except KittiFormatError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise KittiFormatError(problems)
+    if not parsed:
+        raise kitti_error('empty_file', path, f'no {what}')
+    return parsed
+
+
 def parse_floats(path: str, lineno: int, text: str, line: str) -> np.ndarray:
     """Parse the whitespace-separated numbers of ``text`` (part of ``line``).
 
@@ -64,11 +100,12 @@ def load_poses(path: str) -> np.ndarray:
 
     Returns:
         np.ndarray: Poses of shape (N, 4, 4), float64.
+
+    Raises:
+        KittiFormatError: Naming every bad line.
     """
-    poses = []
-    for lineno, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
+
+    def parse(lineno: int, line: str) -> np.ndarray:
         fields = line.split()
         if len(fields) != 12:
             raise kitti_error('malformed_line', path,
@@ -78,10 +115,9 @@ def load_poses(path: str) -> np.ndarray:
             raise kitti_error('non_finite', path, 'NaN or inf in pose', lineno)
         T = np.eye(4)
         T[:3, :4] = values.reshape(3, 4)
-        poses.append(T)
-    if not poses:
-        raise kitti_error('empty_file', path, 'no poses')
-    return np.stack(poses)
+        return T
+
+    return np.stack([T for _, T in parse_lines(path, parse, 'poses')])
 
 
 def save_poses(path: str, poses: np.ndarray) -> None:
@@ -97,11 +133,12 @@ def load_times(path: str) -> np.ndarray:
 
     Returns:
         np.ndarray: Times of shape (N,), float64.
+
+    Raises:
+        KittiFormatError: Naming every bad line.
     """
-    times = []
-    for lineno, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
+
+    def parse(lineno: int, line: str) -> float:
         try:
             t = float(line)
         except ValueError:
@@ -109,13 +146,20 @@ def load_times(path: str) -> np.ndarray:
                               f'not a number: {line!r}', lineno) from None
         if not np.isfinite(t):
             raise kitti_error('non_finite', path, 'NaN or inf time', lineno)
+        return t
+
+    times, problems = [], []
+    for lineno, t in parse_lines(path, parse, 'times'):
         if times and t <= times[-1]:
-            raise kitti_error(
-                'time_not_increasing', path,
-                f'time {t} does not increase (previous {times[-1]})', lineno)
-        times.append(t)
-    if not times:
-        raise kitti_error('empty_file', path, 'no times')
+            problems.append(
+                DataProblem(
+                    'time_not_increasing', path,
+                    f'time {t} does not increase (previous '
+                    f'{times[-1]})', lineno))
+        else:
+            times.append(t)
+    if problems:
+        raise KittiFormatError(problems)
     return np.asarray(times)
 
 
@@ -125,11 +169,12 @@ def load_calib(path: str) -> Dict[str, np.ndarray]:
     Returns:
         dict: ``P0``..``P3`` as (3, 4) and ``Tr`` (velodyne -> camera 0) as
         (4, 4) float64 arrays.
+
+    Raises:
+        KittiFormatError: Naming every bad line and missing matrix.
     """
-    calib = {}
-    for lineno, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
+
+    def parse(lineno: int, line: str) -> Tuple[str, np.ndarray]:
         key, sep, rest = line.partition(':')
         if not sep:
             raise kitti_error('malformed_line', path, 'expected "KEY: values"',
@@ -139,11 +184,15 @@ def load_calib(path: str) -> Dict[str, np.ndarray]:
             raise kitti_error(
                 'malformed_line', path,
                 f'{key.strip()} needs 12 values, got {values.size}', lineno)
-        calib[key.strip()] = values.reshape(3, 4)
-    for key in ('P0', 'P1', 'P2', 'P3', 'Tr'):
-        if key not in calib:
-            raise kitti_error('missing_calibration', path,
-                              f'calibration {key} missing')
+        return key.strip(), values.reshape(3, 4)
+
+    calib = dict(value for _, value in parse_lines(path, parse, 'calibration'))
+    missing = [
+        DataProblem('missing_calibration', path, f'calibration {key} missing')
+        for key in ('P0', 'P1', 'P2', 'P3', 'Tr') if key not in calib
+    ]
+    if missing:
+        raise KittiFormatError(missing)
     Tr = np.eye(4)
     Tr[:3, :4] = calib['Tr']
     calib['Tr'] = Tr

@@ -12,6 +12,8 @@ Conventions used across the odometry project:
 
 Every function accepts a single transform or a batch ``(..., 4, 4)``.
 """
+from typing import Sequence, Union
+
 import numpy as np
 from scipy.spatial.transform import Rotation
 
@@ -116,6 +118,30 @@ def so3_log(R: np.ndarray) -> np.ndarray:
     R = np.asarray(R, dtype=np.float64)
     w = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_rotvec()
     return w.reshape(R.shape[:-2] + (3, ))
+
+
+def integrate_gyro(gyro: np.ndarray, dt: Union[float,
+                                               Sequence[float]]) -> np.ndarray:
+    """Rotation of a body over a run of angular-rate samples.
+
+    Each sample ``w_j`` is held for ``dt_j``:
+    ``R = exp(w_0 dt_0) exp(w_1 dt_1) ...`` (body-frame rates).
+
+    Args:
+        gyro (np.ndarray): Angular rates (L, 3), rad/s, body frame.
+        dt (float | Sequence[float]): Duration of each sample (L,) or one
+            value for all, seconds.
+
+    Returns:
+        np.ndarray: The rotation (3, 3) of the body at the end of the run
+        in its frame at the start.
+    """
+    gyro = np.asarray(gyro, dtype=np.float64).reshape(-1, 3)
+    dt = np.broadcast_to(np.asarray(dt, dtype=np.float64), (len(gyro), ))
+    R = np.eye(3)
+    for step in so3_exp(gyro * dt[:, None]):
+        R = R @ step
+    return R
 
 
 def rotation_angle(R: np.ndarray) -> np.ndarray:

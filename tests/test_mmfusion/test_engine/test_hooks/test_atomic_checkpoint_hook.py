@@ -1,11 +1,13 @@
 import json
+import os.path as osp
 
+import pytest
 import torch
 from mmengine.runner import Runner
 
 from mmfusion.engine import AtomicCheckpointHook, find_resumable_checkpoint
-from mmfusion.engine.hooks.atomic_checkpoint_hook import is_complete_checkpoint
-from tests.test_mmfusion.toy_modules import toy_config
+from mmfusion.utils import is_complete_checkpoint
+from tests.test_mmfusion.toy_modules import ToyRecordingBackend, toy_config
 
 
 def _write_checkpoints(ckpt_dir):
@@ -79,3 +81,37 @@ def test_resume_repairs_empty_last_checkpoint(tmp_path):
     ckpt = torch.load(work_dir / 'epoch_3.pth', weights_only=False)
     assert ckpt['meta']['epoch'] == 3
     assert set(ckpt['rng_state']) >= {'python', 'numpy', 'torch'}
+
+
+def test_best_and_mid_epoch_checkpoints_are_atomic(tmp_path):
+    """Every write goes to a partial file first; the previous best
+    checkpoint is removed only after the new one is complete; a mid-epoch
+    checkpoint goes once a newer checkpoint is complete."""
+    work_dir = tmp_path / 'run'
+    cfg = toy_config(work_dir, max_epochs=5)
+    cfg.default_hooks.checkpoint.update(
+        save_best='accuracy',
+        rule='greater',
+        interval_iters=3,
+        backend_args=dict(backend='toy_recording'))
+    ToyRecordingBackend.calls.clear()
+    Runner.from_cfg(cfg).train()
+    calls = ToyRecordingBackend.calls
+    puts = [osp.basename(path) for kind, path in calls if kind == 'put']
+    assert puts and all(
+        name.startswith('.') and name.endswith('.partial') for name in puts)
+    # iterations 3, 6, 9, ...: not 12 and 20 (the epoch's own checkpoint)
+    assert [n for n in puts if n.startswith('.iter_')
+            ] == [f'.iter_{i}.pth.partial' for i in (3, 6, 9, 15, 18)]
+    best = [n[1:-len('.partial')] for n in puts if n.startswith('.best_')]
+    assert len(best) >= 2, best  # the best checkpoint was replaced
+    events = [(kind, osp.basename(path)) for kind, path in calls]
+    for old, new in zip(best, best[1:]):
+        assert events.index(('put', f'.{new}.partial')) < events.index(
+            ('remove', old))
+    names = sorted(p.name for p in work_dir.iterdir() if p.suffix == '.pth')
+    assert names == sorted([best[-1], 'epoch_4.pth', 'epoch_5.pth'])
+    assert all(is_complete_checkpoint(str(work_dir / n)) for n in names)
+    assert not list(work_dir.glob('.*.partial'))
+    with pytest.raises(ValueError, match='interval_iters needs by_epoch'):
+        AtomicCheckpointHook(by_epoch=False, interval=10, interval_iters=3)

@@ -3,24 +3,17 @@ import math
 from typing import Optional, Tuple
 
 import cv2
-import mmcv
 import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
+from mmfusion.datasets import ImageDecodeError, decode_image
 from ..event_cache import EventCacheReader
 from ..fred_data_error import DataProblem, FREDDataError
-from ..image_end_marker import has_end_marker
 
 MODALITIES = ('rgb', 'event', 'dual')
 Size = Tuple[int, int]
-#: JPEG decoding at 1/2, 1/4 and 1/8 of the size (libjpeg's DCT scaling).
-_REDUCED_COLOR = {
-    2: cv2.IMREAD_REDUCED_COLOR_2,
-    4: cv2.IMREAD_REDUCED_COLOR_4,
-    8: cv2.IMREAD_REDUCED_COLOR_8
-}
 
 
 def fit_size(size: Size, scale_to: Size) -> Size:
@@ -36,8 +29,10 @@ def fit_size(size: Size, scale_to: Size) -> Size:
 class LoadFREDImages(BaseTransform):
     """Load the frames a modality needs: RGB jpg and/or event png.
 
-    Both frames are decoded by mmcv in BGR order, like
-    ``LoadImageFromFile``. The first modality's frame goes to ``img`` (RGB
+    Both frames are decoded in BGR order, as by ``LoadImageFromFile``, and
+    strictly (:func:`mmfusion.datasets.decode_image`): a truncated,
+    zeroed or garbled frame is an error naming the file, never an image
+    with damaged pixels. The first modality's frame goes to ``img`` (RGB
     for ``'rgb'`` / ``'dual'``, event for ``'event'``), so that every stock
     mmdet transform works on it; in ``'dual'`` mode the event frame goes to
     ``event_img``.
@@ -112,21 +107,15 @@ class LoadFREDImages(BaseTransform):
         except (OSError, FileNotFoundError) as e:
             raise FREDDataError(
                 [DataProblem('missing_frame', path, f'cannot read: {e}')])
-        is_png = path.lower().endswith('.png')
-        img = None
-        if data and has_end_marker(data, is_png):
-            if reduction > 1:
-                img = cv2.imdecode(
-                    np.frombuffer(data, np.uint8), _REDUCED_COLOR[reduction])
-            else:
-                img = mmcv.imfrombytes(data, flag='color', backend='cv2')
-        if img is None:
+        try:
+            # JPEGs reduced while decoding (libjpeg's DCT scaling)
+            img = decode_image(data, scale=reduction)
+        except ImageDecodeError as e:
             raise FREDDataError([
                 DataProblem(
                     'unreadable_frame', path,
-                    f'cannot decode the image ({len(data)} bytes; '
-                    'empty, truncated or not an image)')
-            ])
+                    f'cannot decode the image ({e}; {len(data)} bytes)')
+            ]) from None
         return img.astype(np.float32) if self.to_float32 else img
 
     def _load_event(self, path: str) -> np.ndarray:

@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 from mmdet3d.datasets.transforms import LoadPointsFromFile
 from mmdet3d.registry import TRANSFORMS
 
+from mmfusion.datasets import decode_image
 from ...utils.kitti_io import kitti_error
 
 
@@ -36,7 +37,11 @@ class LoadOdomImages(BaseTransform):
             to (aspect ratio not kept, as KITTI images of different
             sequences differ by a few pixels). Defaults to None.
         color_type (str): ``mmcv.imfrombytes`` flag. Defaults to 'color'.
-        imdecode_backend (str): Decoding backend. Defaults to 'cv2'.
+        imdecode_backend (str): Decoding backend: ``'cv2'`` decodes
+            strictly (:func:`mmfusion.datasets.decode_image`: a truncated,
+            zeroed or garbled image is an error naming the file, never
+            damaged pixels); other ``mmcv.imfrombytes`` backends decode as
+            mmcv does. Defaults to 'cv2'.
         backend_args (dict, optional): File backend arguments.
             Defaults to None.
     """
@@ -54,21 +59,9 @@ class LoadOdomImages(BaseTransform):
     def transform(self, results: dict) -> dict:
         imgs = []
         for path in results['img_paths']:
-            img_bytes = _get_bytes(path, self.backend_args, 'image')
-            try:
-                img = mmcv.imfrombytes(
-                    img_bytes,
-                    flag=self.color_type,
-                    backend=self.imdecode_backend)
-            except Exception as e:  # decoders raise various types
-                raise kitti_error('unreadable_image', path,
-                                  f'cannot decode image ({e})') from None
-            if img is None:
-                raise kitti_error(
-                    'unreadable_image', path,
-                    'cannot decode image (corrupt or not an '
-                    'image)')
-            imgs.append(img)
+            imgs.append(
+                self._decode(
+                    _get_bytes(path, self.backend_args, 'image'), path))
         ori_shape = imgs[0].shape[:2]
         if self.scale is None and imgs[1].shape[:2] != ori_shape:
             raise kitti_error(
@@ -83,6 +76,20 @@ class LoadOdomImages(BaseTransform):
         results['img_shape'] = (h, w)
         results['scale_factor'] = (w / ori_shape[1], h / ori_shape[0])
         return results
+
+    def _decode(self, img_bytes: bytes, path: str) -> np.ndarray:
+        try:
+            if self.imdecode_backend == 'cv2':
+                return decode_image(img_bytes, self.color_type)
+            img = mmcv.imfrombytes(
+                img_bytes, flag=self.color_type, backend=self.imdecode_backend)
+        except Exception as e:  # ImageDecodeError; mmcv's backends vary
+            raise kitti_error('unreadable_image', path,
+                              f'cannot decode image ({e})') from None
+        if img is None:
+            raise kitti_error('unreadable_image', path,
+                              'cannot decode image (corrupt or not an image)')
+        return img
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(scale={self.scale}, '

@@ -40,6 +40,12 @@ def plot_trajectories(path: str,
     ax.legend(loc='best', fontsize=8)
     if title:
         ax.set_title(title)
+    save_png(fig, path)
+
+
+def save_png(fig, path: str) -> None:
+    """Lay out a matplotlib ``Figure`` and write it as a PNG atomically (a
+    reader never sees a partial file)."""
     fig.tight_layout()
     with atomic_open(path, 'wb') as f:
         fig.savefig(f, format='png', dpi=100)

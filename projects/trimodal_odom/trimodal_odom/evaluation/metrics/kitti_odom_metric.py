@@ -13,9 +13,8 @@ from terminaltables import AsciiTable
 
 from ...utils.kitti_io import save_poses
 from ...utils.se3 import compose_relative, make_pose, so3_exp
-from ..functional import (KITTI_LENGTHS, absolute_trajectory_error,
-                          plot_trajectories, relative_pose_error,
-                          segment_errors, summarize_errors)
+from ..functional import (KITTI_LENGTHS, combine_sequences,
+                          evaluate_trajectory, plot_trajectories)
 
 BASELINES = ('constant_velocity', 'mean_motion')
 
@@ -225,12 +224,8 @@ class KittiOdomMetric(BaseMetric):
         return None
 
     def _evaluate(self, gt: np.ndarray, est: np.ndarray) -> tuple:
-        errors = segment_errors(gt, est, self.lengths, self.step_size)
-        res = summarize_errors(errors, self.lengths)
-        res['ate'] = absolute_trajectory_error(gt, est)
-        res['ate_sim3'] = absolute_trajectory_error(gt, est, with_scale=True)
-        res.update(relative_pose_error(gt, est, self.rpe_delta))
-        return errors, res
+        return evaluate_trajectory(gt, est, self.lengths, self.step_size,
+                                   self.rpe_delta)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Chain, evaluate, write trajectories and plots.
@@ -289,12 +284,8 @@ class KittiOdomMetric(BaseMetric):
 
         metrics = {}
         for m in methods:
-            mean = summarize_errors(
-                np.concatenate(all_errors[m]), self.lengths)
-            # ATE and RPE: mean over sequences.
-            for key in ('ate', 'ate_sim3', 'rpe_t', 'rpe_r'):
-                mean[key] = float(
-                    np.mean([r[key] for r in per_seq[m].values()]))
+            mean = combine_sequences(all_errors[m], list(per_seq[m].values()),
+                                     self.lengths)
             per_seq[m]['mean'] = mean
             tag = '' if m == 'pred' else f'{m}/'
             for key, value in mean.items():
