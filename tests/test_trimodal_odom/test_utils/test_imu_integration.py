@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from projects.trimodal_odom.trimodal_odom.utils.imu_integration import (
-    gyro_lidar_rotation, integrate_gyro, lidar_to_imu_frame)
+    gyro_lidar_rotation, integrate_gyro_window, lidar_to_imu_frame)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import make_pose, so3_exp
 
 TR = make_pose(
@@ -16,7 +16,7 @@ T_VELO_IMU = make_pose(so3_exp(np.array([0.01, -0.02, 0.03])), np.zeros(3))
 def test_constant_rate():
     times = np.arange(10) * 0.01
     rate = np.array([0.0, 0.0, 0.5])
-    R = integrate_gyro(times, np.tile(rate, (10, 1)), 0.1)
+    R = integrate_gyro_window(times, np.tile(rate, (10, 1)), 0.1)
     np.testing.assert_allclose(R, so3_exp(rate * 0.1), atol=1e-12)
 
 
@@ -32,7 +32,7 @@ def test_lidar_rotation_from_any_frame(frame):
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match='before the last sample'):
-        integrate_gyro(np.array([0.0, 0.1]), np.zeros((2, 3)), 0.05)
+        integrate_gyro_window(np.array([0.0, 0.1]), np.zeros((2, 3)), 0.05)
     with pytest.raises(ValueError, match='needs T_velo_imu'):
         lidar_to_imu_frame('imu', TR, None)
     with pytest.raises(ValueError, match='unknown imu_frame'):

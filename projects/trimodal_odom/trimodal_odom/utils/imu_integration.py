@@ -3,14 +3,14 @@ from typing import Optional
 
 import numpy as np
 
-from .se3 import so3_exp
+from .se3 import integrate_gyro
 
 
-def integrate_gyro(times: np.ndarray, gyro: np.ndarray,
-                   t_end: float) -> np.ndarray:
-    """Rotation from the first sample time to ``t_end``, integrating the
-    angular rate (trapezoids between samples, the last rate held to
-    ``t_end``).
+def integrate_gyro_window(times: np.ndarray, gyro: np.ndarray,
+                          t_end: float) -> np.ndarray:
+    """Rotation from the first sample time to ``t_end``: the mean rate of
+    each pair of samples held between them, the last rate held to ``t_end``
+    (:func:`~.se3.integrate_gyro`).
 
     Args:
         times (np.ndarray): Sample times (L,), s, increasing.
@@ -34,11 +34,7 @@ def integrate_gyro(times: np.ndarray, gyro: np.ndarray,
         raise ValueError(f'window end {t_end} is before the last sample '
                          f'{times[-1]}')
     rates = np.concatenate([0.5 * (gyro[:-1] + gyro[1:]), gyro[-1:]])
-    steps = np.diff(np.append(times, t_end))
-    R = np.eye(3)
-    for dR in so3_exp(rates * steps[:, None]):
-        R = R @ dR
-    return R
+    return integrate_gyro(rates, np.diff(np.append(times, t_end)))
 
 
 def lidar_to_imu_frame(imu_frame: str, Tr: np.ndarray,
@@ -85,4 +81,4 @@ def gyro_lidar_rotation(imu: np.ndarray, t_end: float, imu_frame: str,
         the first sample.
     """
     C = lidar_to_imu_frame(imu_frame, Tr, T_velo_imu)
-    return C.T @ integrate_gyro(imu[:, 0], imu[:, 4:7], t_end) @ C
+    return C.T @ integrate_gyro_window(imu[:, 0], imu[:, 4:7], t_end) @ C
