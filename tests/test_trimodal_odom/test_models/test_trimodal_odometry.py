@@ -206,3 +206,25 @@ def test_pose_head_normalisation():
                 dict(pose_mean=[float('nan')] * 6)):
         with pytest.raises(ValueError, match='pose_mean and pose_std'):
             MODELS.build(dict(type='PoseRegressionHead', in_channels=8, **bad))
+
+
+@pytest.mark.parametrize('fusion', ['SoftGateFusion', 'PointGateFusion'])
+def test_predictions_carry_the_gates(fusion):
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg(fusion)).eval()
+    inputs = make_inputs()
+    inputs['modality_mask'][1, 0] = False  # no camera in sample 1
+    out = model(inputs, make_samples(), mode='predict')
+    _, gates = model.extract_feat(inputs, return_gates=True)
+    for i, sample in enumerate(out):
+        assert sample.gate_modalities == ('visual', 'point', 'imu')
+        assert sample.pred_gates.shape == (3, )
+        torch.testing.assert_close(sample.pred_gates, gates[i])
+    assert out[1].pred_gates[0] == 0 and (out[0].pred_gates > 0).all()
+    assert ((gates >= 0) & (gates <= 1)).all()
+
+
+def test_no_gates_without_a_gated_fusion():
+    model = MODELS.build(light_model_cfg('ConcatFusion')).eval()
+    out = model(make_inputs(), make_samples(), mode='predict')
+    assert 'pred_gates' not in out[0]

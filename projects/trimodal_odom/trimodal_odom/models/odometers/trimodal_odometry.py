@@ -1,5 +1,5 @@
 """Camera + LiDAR + IMU odometry network."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -125,7 +125,11 @@ class TrimodalOdometry(BaseModel):
                              f'{tuple(full.shape)}')
         return full.bool()[:, [MODALITY_INDEX[m] for m in self.modalities]]
 
-    def extract_feat(self, inputs: dict) -> Tensor:
+    def extract_feat(
+        self,
+        inputs: dict,
+        return_gates: bool = False
+    ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Encode every modality and fuse.
 
         Args:
@@ -133,9 +137,12 @@ class TrimodalOdometry(BaseModel):
                 with ``points_mask`` (N, 2, P), ``imu`` (N, L, 6) with
                 ``imu_mask`` (N, L), ``modality_mask`` (N, 3); only the keys
                 of the configured modalities are needed.
+            return_gates (bool): Also return the fusion's per-modality
+                gates (N, M) (:meth:`BaseOdomFusion.modality_gates`; None
+                for a fusion without gates). Defaults to False.
 
         Returns:
-            Tensor: Fused features of shape (N, C).
+            Tensor | tuple: Fused features of shape (N, C), and the gates.
         """
         mask = self._check_inputs(inputs)
         feats = []
@@ -144,7 +151,7 @@ class TrimodalOdometry(BaseModel):
             args = (inputs[key], ) if mask_key is None else (inputs[key],
                                                              inputs[mask_key])
             feats.append(self.encoders[m](*args))
-        return self.fusion(feats, mask)
+        return self.fusion(feats, mask, return_gates=return_gates)
 
     def registration_prior(self, inputs: dict,
                            data_samples: Optional[List[BaseDataElement]]
@@ -187,7 +194,10 @@ class TrimodalOdometry(BaseModel):
             data_samples (list[BaseDataElement], optional): Samples with
                 ``gt_pose`` (4, 4) for ``'loss'``.
             mode (str): ``'loss'`` returns a dict of losses, ``'predict'``
-                the data samples with ``pred_pose`` (4, 4), ``'tensor'``
+                the data samples with ``pred_pose`` (4, 4) and, for a gated
+                fusion, ``pred_gates`` (M, ) (the weight of each modality,
+                in the order of the metainfo ``gate_modalities``),
+                ``'tensor'``
                 the pose vectors (N, 6) (translation, axis-angle).
 
         Returns:
@@ -202,14 +212,17 @@ class TrimodalOdometry(BaseModel):
                 return self.pose_head.loss(feats, data_samples)
             return self.pose_head.loss(feats, data_samples, prior)
         if mode == 'predict':
-            feats = self.extract_feat(inputs)
+            feats, gates = self.extract_feat(inputs, return_gates=True)
             prior = self.registration_prior(inputs, data_samples)
             poses = self.pose_head.predict(feats) if prior is None else \
                 self.pose_head.predict(feats, prior)
             if data_samples is None:
                 data_samples = [BaseDataElement() for _ in range(len(poses))]
-            for sample, pose in zip(data_samples, poses):
+            for i, (sample, pose) in enumerate(zip(data_samples, poses)):
                 sample.pred_pose = pose.detach()
+                if gates is not None:
+                    sample.pred_gates = gates[i].detach()
+                    sample.set_metainfo(dict(gate_modalities=self.modalities))
             return data_samples
         if mode == 'tensor':
             return self.pose_head(self.extract_feat(inputs))
