@@ -334,11 +334,18 @@ def _write_raw(raw_root: str,
         imu_root, seq, times)
     for kind, query in (('sync', times), ('extract', ext_times)):
         packets = simulate_oxts(
-            times, T_world_imu, query, heading, lla0, bias, noise,
+            times,
+            T_world_imu,
+            query,
+            heading,
+            lla0,
+            bias,
+            noise,
             np.random.default_rng([seed, int(seq), 3,
                                    len(kind)]),
+            # the jittered last extract packet may pass the last frame
             None if recorded is None else resample_kitti_imu(
-                recorded, times, query))
+                recorded, times, np.minimum(query, times[-1])))
         oxts_dir = osp.join(date_dir, f'{date}_drive_{drive}_{kind}', 'oxts')
         os.makedirs(osp.join(oxts_dir, 'data'), exist_ok=True)
         _remove_stale(

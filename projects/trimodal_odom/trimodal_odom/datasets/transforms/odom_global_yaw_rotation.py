@@ -104,8 +104,9 @@ class OdomGlobalYawRotation(BaseTransform):
         for cloud in results['points']:
             # BasePoints.rotate multiplies row vectors: p' = p @ R_z^T.
             cloud.rotate(torch.from_numpy(R_z.T).to(cloud.tensor.dtype))
-        results['gt_pose'] = rotate_relative_pose(results['gt_pose'], R_z,
-                                                  results['Tr'])
+        if results.get('gt_pose') is not None:
+            results['gt_pose'] = rotate_relative_pose(results['gt_pose'], R_z,
+                                                      results['Tr'])
         imu = results.get('imu')
         if imu is not None and len(imu):
             R = self._imu_rotation(results, R_z).astype(np.float32)
