@@ -36,7 +36,7 @@ def _retarget(obj, root):
         return [_retarget(v, root) for v in obj]
     if isinstance(obj, str):
         for default in ('data/kitti_sample/', 'data/kitti_odometry/',
-                        'data/kitti_imu/'):
+                        'data/kitti_imu/', 'data/kitti_hard/'):
             obj = obj.replace(default, root)
     return obj
 

@@ -28,7 +28,8 @@ class KittiOdometryDataset(BaseDataset):
     - ``imu``: float32 (L, 7) ``[time, acc xyz, gyro xyz]``, the IMU samples
       of the frame intervals ``t .. t + k - 1`` (frame of the infos,
       ``imu_frame``), or (0, 7) when missing (``has_imu`` False),
-    - ``Tr`` (LiDAR -> camera 0), ``T_velo_imu``, ``imu_frame``.
+    - ``Tr`` (LiDAR -> camera 0), ``P2`` (camera 0 -> pixels of image 2,
+      (3, 4); None without calibration), ``T_velo_imu``, ``imu_frame``.
 
     Args:
         data_root (str): KITTI odometry root.
@@ -244,6 +245,8 @@ class KittiOdometryDataset(BaseDataset):
             seq=seq,
             imu_frame=imu_meta['frame'],
             Tr=np.asarray(meta['calib']['Tr'], dtype=np.float64),
+            P2=(None if meta['calib'].get('P2') is None else np.asarray(
+                meta['calib']['P2'], dtype=np.float64)),
             T_velo_imu=(None
                         if meta['calib']['T_velo_imu'] is None else np.asarray(
                             meta['calib']['T_velo_imu'], dtype=np.float64)),

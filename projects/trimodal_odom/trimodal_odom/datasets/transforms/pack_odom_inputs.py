@@ -21,13 +21,13 @@ class PackOdomInputs(BaseTransform):
     The data sample holds ``gt_pose`` (float32 (4, 4); absent for a sample
     without ground truth) and the metainfo
     ``seq``, ``frame_ids``, ``times``, ``has_imu``, ``sample_idx``, ``Tr``,
-    ``imu_time`` and, when augmented, ``yaw_rotation``, when registered
+    ``P2``, ``imu_time`` and, when augmented, ``yaw_rotation``, when registered
     (:class:`OdomScanRegistration`), ``reg_prior`` (float32 (6, )).
     """
 
     META_KEYS = ('seq', 'frame_ids', 'times', 'has_imu', 'sample_idx', 'Tr',
-                 'img_shape', 'ori_shape', 'scale_factor', 'yaw_rotation',
-                 'reg_prior')
+                 'P2', 'img_shape', 'ori_shape', 'scale_factor',
+                 'yaw_rotation', 'reg_prior')
 
     def transform(self, results: dict) -> dict:
         modality = results.get('modality', {})
