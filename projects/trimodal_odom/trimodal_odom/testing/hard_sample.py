@@ -329,14 +329,5 @@ def generate_hard_sample(root: str,
         for k, v in (('poses_root', poses_root), ('num_frames', num_frames))
         if v is not None
     }
-    write_stamp(
-        root,
-        dict(
-            preset=preset,
-            seed=seed,
-            raw_root=osp.abspath(raw_root),
-            imu_root=manifest['imu_root'],
-            overrides=overrides,
-            sequences=chosen,
-            preset_sequences=sequences is None), manifest)
+    write_stamp(root, manifest, raw_root, overrides, chosen, sequences is None)
     return manifest

@@ -458,16 +458,8 @@ def generate_kitti_sample(root: str,
             times=times.tolist(),
             has_oxts=has_oxts,
             image_size=list(cfg['image_size']))
-    write_stamp(
-        root,
-        dict(
-            preset=preset,
-            seed=seed,
-            raw_root=osp.abspath(raw_root),
-            imu_root=manifest['imu_root'],
-            overrides=overrides,
-            sequences=list(cfg['sequences']),
-            preset_sequences=sequences is None), manifest)
+    write_stamp(root, manifest, raw_root, overrides, cfg['sequences'],
+                sequences is None)
     return manifest
 
 
