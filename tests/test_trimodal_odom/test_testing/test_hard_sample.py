@@ -16,6 +16,10 @@ from projects.trimodal_odom.trimodal_odom.converters.oxts_io import \
     load_oxts_packets
 from projects.trimodal_odom.trimodal_odom.testing import (generate_hard_sample,
                                                           read_sample_stamp)
+from projects.trimodal_odom.trimodal_odom.testing.hard_sample import (
+    HARD_PRESETS, _trajectory)
+from projects.trimodal_odom.trimodal_odom.testing.sensor_failures import \
+    plan_stretches
 from projects.trimodal_odom.trimodal_odom.testing.swept_lidar import \
     SensorTrajectory
 from projects.trimodal_odom.trimodal_odom.testing.synthetic_scene import (
@@ -205,3 +209,21 @@ def test_oxts_hold_the_recorded_imu(tmp_path):
     assert len(sync) == 40
     np.testing.assert_allclose(sync[:, 11:14], real[:400:10, :3], atol=1e-9)
     np.testing.assert_allclose(sync[:, 17:20], real[:400:10, 3:], atol=1e-9)
+
+
+def test_every_sequence_of_the_hard_preset_holds_its_stretches():
+    """The failure stretches of every sequence of the full preset can be
+    placed on its trajectory (planning only, nothing rendered)."""
+    cfg = HARD_PRESETS['hard']
+    for seq, plan in cfg['sequences'].items():
+        poses = _trajectory(seq, plan, None)
+        stretches = plan_stretches(
+            plan['failures'],
+            path_arcs(poses),
+            rng=np.random.default_rng([0, int(seq), 5]),
+            reach=cfg['lidar']['max_range'],
+            headings=np.arctan2(poses[:, 0, 2], poses[:, 2, 2]),
+            isolate=plan.get('isolate', False),
+            **cfg['stretch'])
+        assert sorted(s['kind']
+                      for s in stretches) == sorted(plan['failures']), seq

@@ -58,9 +58,12 @@ _IMU = dict(
     imu_noise=dict(acc=0.07, gyro=0.0025),
     imu_bias_std=dict(acc=0.05, gyro=1.75e-4),
     extract_rate=100.0)
-# the failures of the training sequences, in turn, and of the held-out ones
+# the failures of the training sequences, in turn, and of the held-out ones;
+# the first 150 frames of 03 and 07 turn too much for a LiDAR stretch (which
+# needs a straight road): only the camera fails there
 _TRAIN = (('corridor', 'dark'), ('open_road', 'overexposed'), ('corridor',
                                                                'blur'))
+_CAMERA_ONLY = {'03': ('dark', 'blur'), '07': ('overexposed', 'blur')}
 _HELD_OUT = ('open_road', 'corridor', 'dark', 'overexposed', 'blur')
 HARD_PRESETS = {
     'hard':
@@ -74,7 +77,10 @@ HARD_PRESETS = {
         stretch=dict(length=(20, 30), gap=10, lead=15),
         sequences={
             **{
-                f'{i:02d}': dict(frames=150, failures=_TRAIN[i % 3])
+                f'{i:02d}':
+                dict(
+                    frames=150,
+                    failures=_CAMERA_ONLY.get(f'{i:02d}', _TRAIN[i % 3]))
                 for i in range(8)
             },
             **{
