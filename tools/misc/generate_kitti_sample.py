@@ -1,14 +1,21 @@
 """Generate the built-in KITTI odometry sample (with raw OXTS data).
 
-The sample follows real KITTI trajectories through a synthetic static scene
-and is written in the exact KITTI odometry and KITTI raw layouts, so that
-every odometry config can be smoke-run without the real data.
+The sample follows real KITTI trajectories through a synthetic scene and
+is written in the exact KITTI odometry and KITTI raw layouts, so that
+every odometry config can be smoke-run without the real data. The ``hard``
+presets sweep the LiDAR like an HDL-64E, drive cars through the scene and
+make every sensor fail somewhere (the manifest says where; see
+``projects/trimodal_odom/trimodal_odom/testing/hard_sample.py``).
 
 Examples::
 
     python tools/misc/generate_kitti_sample.py data/kitti_sample
     python tools/misc/generate_kitti_sample.py data/kitti_demo \\
         --preset demo --sequences 00,09 --manifest data/kitti_demo.json
+    python tools/misc/generate_kitti_sample.py data/kitti_hard --preset hard
+    # trajectories from the KITTI ground truth instead of the shipped ones
+    python tools/misc/generate_kitti_sample.py data/kitti_hard \\
+        --preset hard --poses-root data/kitti_odometry/poses
     # OXTS with the real KITTI IMU of the same drives
     python tools/misc/generate_kitti_sample.py data/kitti_demo \\
         --preset demo --imu-source real --imu-root data/kitti_imu/imus
@@ -27,6 +34,8 @@ from typing import List, Optional
 
 from projects.trimodal_odom.trimodal_odom.testing.stamps import complete_sample
 
+PRESETS = ('tiny', 'demo', 'full', 'hard', 'hard-tiny')
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -37,9 +46,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--preset',
         default='tiny',
-        choices=['tiny', 'demo', 'full'],
-        help='sample size: tiny (tests), demo or full (real KITTI image and '
-        'scan sizes) (default: tiny)')
+        choices=PRESETS,
+        help='sample size and difficulty: tiny (tests), demo, full (real '
+        'KITTI image and scan sizes), hard / hard-tiny (swept LiDAR, moving '
+        'cars, sensor failures) (default: tiny)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--num-frames',
@@ -47,8 +57,14 @@ def parse_args() -> argparse.Namespace:
         help='frames of every sequence (default: the preset\'s)')
     parser.add_argument(
         '--sequences',
-        help='comma-separated sequences among 00, 09, 10 and 03 (no raw '
-        'data), e.g. "00,09" (default: the preset\'s)')
+        help='comma-separated sequences, e.g. "00,09": among 00, 09, 10 and '
+        '03 (no raw data) for tiny and demo, among the preset\'s for hard '
+        '(default: the preset\'s)')
+    parser.add_argument(
+        '--poses-root',
+        help='hard presets: folder of KITTI ground-truth poses (XX.txt) to '
+        'take the trajectories from (default: the stretches shipped with '
+        'the generator)')
     parser.add_argument(
         '--imu-source',
         choices=['synthetic', 'real'],
@@ -81,23 +97,30 @@ def main() -> None:
     imu_root = None if args.imu_root is None else osp.abspath(args.imu_root)
     overrides = {} if args.num_frames is None else dict(
         num_frames=args.num_frames)
-    done = complete_sample(args.root, args.preset, args.seed, raw_root,
-                           sequences, imu_root, overrides)
+    done = None if args.poses_root else complete_sample(
+        args.root, args.preset, args.seed, raw_root, sequences, imu_root,
+        overrides)
     if done is not None:
         print(f'{args.root}: sample already complete, nothing to do')
         manifest = done['manifest']
     else:
-        from projects.trimodal_odom.trimodal_odom.testing import \
-            generate_kitti_sample
+        from projects.trimodal_odom.trimodal_odom.testing import (
+            HARD_PRESETS, generate_hard_sample, generate_kitti_sample)
         start = time.time()
-        manifest = generate_kitti_sample(
-            args.root,
+        kwargs = dict(
             raw_root=raw_root,
             preset=args.preset,
             seed=args.seed,
             sequences=sequences,
             imu_root=imu_root,
             **overrides)
+        if args.preset in HARD_PRESETS:
+            manifest = generate_hard_sample(
+                args.root, poses_root=args.poses_root, **kwargs)
+        elif args.poses_root:
+            raise SystemExit('--poses-root is an option of the hard presets')
+        else:
+            manifest = generate_kitti_sample(args.root, **kwargs)
         frames = {k: v['num_frames'] for k, v in manifest['sequences'].items()}
         elapsed = time.time() - start
         total = sum(frames.values())

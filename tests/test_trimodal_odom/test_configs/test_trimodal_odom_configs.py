@@ -4,6 +4,7 @@ import glob
 import json
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -35,7 +36,7 @@ def _retarget(obj, root):
         return [_retarget(v, root) for v in obj]
     if isinstance(obj, str):
         for default in ('data/kitti_sample/', 'data/kitti_odometry/',
-                        'data/kitti_imu/'):
+                        'data/kitti_imu/', 'data/kitti_hard/'):
             obj = obj.replace(default, root)
     return obj
 
@@ -100,6 +101,16 @@ def test_config_trains_and_evaluates(config, tiny_root, tmp_path):
     assert float(rows[0]['val/kitti/ate_sim3']) <= ate + 1e-9
     assert float(rows[0]['val/kitti/constant_velocity/rpe_t']) >= 0
     assert osp.isfile(tmp_path / 'trajectories' / '00_pred.txt')
+    # a gated fusion writes its per-frame gates beside the trajectory
+    gates = tmp_path / 'trajectories' / '00_gates.txt'
+    if cfg.model.fusion.type in ('SoftGateFusion', 'PointGateFusion'):
+        modalities = open(gates).readline().split()[2:]
+        assert modalities == list(runner.model.modalities)
+        rows = np.loadtxt(gates, ndmin=2)
+        assert rows.shape == (3, 1 + len(modalities))
+        assert ((rows[:, 1:] >= 0) & (rows[:, 1:] <= 1)).all()
+    else:
+        assert not osp.exists(gates)
 
 
 def test_finetune_from_dummy_reports_loaded_keys(tiny_root, tmp_path):

@@ -6,6 +6,7 @@ import mmengine
 import numpy as np
 import pytest
 from kitti_odom_layout import add_sequence_without_raw
+from mmengine.registry import init_default_scope
 
 from projects.trimodal_odom.trimodal_odom.converters import \
     create_kitti_odom_infos
@@ -131,3 +132,37 @@ def test_non_finite_values_of_an_info_file_are_refused_at_load(
             KittiFormatError,
             match=rf'{re.escape(path)}: {message} \[non_finite\]'):
         KittiOdometryDataset(converted, sequences='00')
+
+
+def test_sequence_without_poses(real_kitti):
+    """A sequence without pose file (as KITTI 11-21) converts with a
+    warning; the dataset refuses it unless ``allow_unlabelled``, then its
+    packed samples have no ``gt_pose`` but the calibration."""
+    add_sequence_without_raw(real_kitti)
+    os.remove(osp.join(real_kitti, 'poses', '03.txt'))
+    report, _ = create_kitti_odom_infos(real_kitti, sequences='00,03')
+    assert any('03 has no ground-truth poses' in str(w)
+               for w in report.warnings)
+    info = mmengine.load(
+        osp.join(real_kitti, 'infos', 'kitti_odom_infos_03.pkl'))
+    assert info['metainfo']['has_poses'] is False
+    assert all(f['pose'] is None for f in info['data_list'])
+    with pytest.raises(KittiFormatError, match='allow_unlabelled=True'):
+        KittiOdometryDataset(real_kitti, sequences='03', test_mode=True)
+    init_default_scope('mmdet3d')
+    pipeline = [dict(type='PackOdomInputs')]
+    ds = KittiOdometryDataset(
+        real_kitti,
+        sequences='00,03',
+        allow_unlabelled=True,
+        pipeline=pipeline,
+        modality=dict(use_camera=False, use_lidar=False),
+        test_mode=True)
+    seqs = [ds.get_data_info(i)['seq'] for i in range(len(ds))]
+    first = seqs.index('03')
+    assert ds.get_data_info(first)['gt_pose'] is None
+    assert ds.get_data_info(0)['gt_pose'].shape == (4, 4)
+    packed = ds[first]['data_samples']
+    assert 'gt_pose' not in packed
+    assert packed.P2.shape == (3, 4) and packed.Tr.shape == (4, 4)
+    assert 'gt_pose' in ds[0]['data_samples']

@@ -12,6 +12,8 @@ from projects.trimodal_odom.trimodal_odom.converters import (
 from projects.trimodal_odom.trimodal_odom.datasets import (
     KittiOdometryDataset, RegPriorCache, reg_prior_file_name)
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
+from projects.trimodal_odom.trimodal_odom.testing.hard_sample import \
+    generate_hard_sample
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
     KittiFormatError, load_velodyne)
 from projects.trimodal_odom.trimodal_odom.utils.registration import \
@@ -115,3 +117,40 @@ def test_pipeline_without_its_cache_says_how_to_build_it(sample):
 def test_builder_needs_the_infos(tmp_path, monkeypatch, capsys):
     assert run_tool(TOOL, [str(tmp_path)], monkeypatch) == 1
     assert 'no info files; create them with' in capsys.readouterr().err
+
+
+def test_deskewed_cache_equals_the_pipeline(tmp_path):
+    """A cache of IMU-deskewed priors of the swept hard sample holds what
+    OdomScanRegistration computes on the fly from the samples' own IMU
+    windows (gyro rotated into the LiDAR frame)."""
+    init_default_scope('mmdet3d')
+    root = str(tmp_path / 'hard')
+    generate_hard_sample(root, preset='hard-tiny')
+    create_kitti_odom_infos(root, imu_frame='camera')
+    path, = build_reg_prior_cache(root, deskew='imu')
+    cache = read(path)
+    # pairs where a registration failed (the failure stretches) keep the
+    # first estimate, not deskewed
+    assert set(cache['deskewed_with'][:10]) == {'imu'}
+    assert set(cache['deskewed_with']) == {'imu', ''}
+    priors = {}
+    for cached in (True, False):
+        ds = KittiOdometryDataset(
+            root,
+            sequences='00',
+            pipeline=[
+                dict(
+                    type='LoadOdomPoints',
+                    coord_type='LIDAR',
+                    load_dim=4,
+                    use_dim=4),
+                dict(
+                    type='OdomScanRegistration',
+                    prior_cache=osp.join(root, 'infos') if cached else None,
+                    deskew='imu')
+            ],
+            test_mode=True)
+        out = [ds[i] for i in (1, 4)]
+        assert [o['reg_info']['deskew'] for o in out] == ['imu', 'imu']
+        priors[cached] = np.stack([o['reg_prior'] for o in out])
+    np.testing.assert_allclose(priors[True], priors[False], atol=1e-5)

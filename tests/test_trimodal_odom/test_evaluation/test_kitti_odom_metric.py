@@ -252,3 +252,29 @@ def test_mean_motion_baseline(trajectories, tmp_path):
         KittiOdomMetric(baselines=('mean_motion', ))
     with pytest.raises(ValueError, match='6 finite values'):
         KittiOdomMetric(baselines=('mean_motion', ), mean_motion=[1.0] * 5)
+
+
+def test_gates_are_written_with_the_trajectories(trajectories, tmp_path):
+    gts, _ = trajectories
+    gt = gts['09'][:40]
+    samples = _samples(gt, gt, '09')
+    rng = np.random.default_rng(0)
+    for s in samples:
+        s['pred_gates'] = rng.uniform(0, 1, 3).astype(np.float32)
+        s['gate_modalities'] = ('visual', 'point', 'imu')
+    metric = KittiOdomMetric(outfile_prefix=str(tmp_path), save_plots=False)
+    metric.process({}, samples[::-1])
+    metric.evaluate(len(samples))
+    path = tmp_path / '09_gates.txt'
+    assert path.read_text().splitlines()[0] == '# frame visual point imu'
+    rows = np.loadtxt(path)
+    assert rows.shape == (39, 4)
+    np.testing.assert_array_equal(rows[:, 0], np.arange(39))
+    np.testing.assert_allclose(
+        rows[:, 1:], [s['pred_gates'] for s in samples], atol=1e-6)
+    # no gates, no file
+    metric = KittiOdomMetric(
+        outfile_prefix=str(tmp_path / 'b'), save_plots=False)
+    metric.process({}, _samples(gt, gt, '09'))
+    metric.evaluate(39)
+    assert not osp.exists(tmp_path / 'b' / '09_gates.txt')

@@ -58,3 +58,35 @@ def test_point_gate_configs():
                 in_channels=(8, 4)))
     with pytest.raises(ValueError, match='features'):
         build('ConcatFusion')([torch.ones(1, 8)], torch.ones(1, 3).bool())
+
+
+def test_modality_gates():
+    """The gates read per sample: the mean sigmoid over each modality's
+    channels (soft gate) or the point gate with the other modalities
+    passed ungated (point gate), zero for an absent modality, in [0, 1];
+    none for concatenation."""
+    torch.manual_seed(0)
+    feats = [torch.randn(3, c) for c in (8, 6, 4)]
+    mask = torch.tensor([[1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=torch.bool)
+    masked = [f * m[:, None] for f, m in zip(feats, mask.unbind(1))]
+    maskf = mask.float()
+
+    soft = build('SoftGateFusion').eval()
+    fused, gates = soft(feats, mask, return_gates=True)
+    torch.testing.assert_close(fused, soft(feats, mask))
+    g = torch.sigmoid(soft.gate(torch.cat(masked + [maskf], 1)))
+    expected = torch.stack(
+        [g[:, :8].mean(1), g[:, 8:14].mean(1), g[:, 14:].mean(1)], 1)
+    torch.testing.assert_close(gates, expected * maskf)
+    assert gates.shape == (3, 3) and (gates[~mask] == 0).all()
+    assert ((gates[mask] > 0) & (gates[mask] < 1)).all()
+
+    point = build('PointGateFusion').eval()
+    _, gates = point(feats, mask, return_gates=True)
+    g = torch.sigmoid(point.gate(torch.cat(masked + [maskf], 1))).mean(1)
+    torch.testing.assert_close(gates[:, [0, 2]], maskf[:, [0, 2]])
+    torch.testing.assert_close(gates[:, 1], g * maskf[:, 1])
+    assert gates[1, 1] == 0 and 0 < gates[0, 1] < 1
+
+    _, gates = build('ConcatFusion')(feats, mask, return_gates=True)
+    assert gates is None

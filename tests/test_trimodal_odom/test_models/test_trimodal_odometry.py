@@ -9,7 +9,9 @@ import projects.trimodal_odom.trimodal_odom.models  # noqa: F401
 from projects.trimodal_odom.trimodal_odom.utils import make_pose, so3_exp
 
 
-def light_model_cfg(fusion='PointGateFusion', **encoders):
+def light_model_cfg(fusion='PointGateFusion',
+                    self_supervised_loss=None,
+                    **encoders):
     cfg = dict(
         type='TrimodalOdometry',
         encoders=dict(
@@ -26,7 +28,8 @@ def light_model_cfg(fusion='PointGateFusion', **encoders):
             imu=dict(
                 type='GRUIMUEncoder', hidden_channels=16, out_channels=16)),
         fusion=dict(type=fusion, modality_dropout=0.0),
-        pose_head=dict(type='PoseRegressionHead', hidden_channels=(32, )))
+        pose_head=dict(type='PoseRegressionHead', hidden_channels=(32, )),
+        self_supervised_loss=self_supervised_loss)
     cfg['encoders'].update(encoders)
     return cfg
 
@@ -206,3 +209,60 @@ def test_pose_head_normalisation():
                 dict(pose_mean=[float('nan')] * 6)):
         with pytest.raises(ValueError, match='pose_mean and pose_std'):
             MODELS.build(dict(type='PoseRegressionHead', in_channels=8, **bad))
+
+
+@pytest.mark.parametrize('fusion', ['SoftGateFusion', 'PointGateFusion'])
+def test_predictions_carry_the_gates(fusion):
+    torch.manual_seed(0)
+    model = MODELS.build(light_model_cfg(fusion)).eval()
+    inputs = make_inputs()
+    inputs['modality_mask'][1, 0] = False  # no camera in sample 1
+    out = model(inputs, make_samples(), mode='predict')
+    _, gates = model.extract_feat(inputs, return_gates=True)
+    for i, sample in enumerate(out):
+        assert sample.gate_modalities == ('visual', 'point', 'imu')
+        assert sample.pred_gates.shape == (3, )
+        torch.testing.assert_close(sample.pred_gates, gates[i])
+    assert out[1].pred_gates[0] == 0 and (out[0].pred_gates > 0).all()
+    assert ((gates >= 0) & (gates <= 1)).all()
+
+
+def test_no_gates_without_a_gated_fusion():
+    model = MODELS.build(light_model_cfg('ConcatFusion')).eval()
+    out = model(make_inputs(), make_samples(), mode='predict')
+    assert 'pred_gates' not in out[0]
+
+
+def test_self_supervised_loss_trains_unlabelled_samples():
+    """With a photometric loss, a batch may hold samples without gt_pose:
+    they are trained by it alone, and it reaches the encoders."""
+    torch.manual_seed(0)
+    cfg = light_model_cfg(
+        self_supervised_loss=dict(type='PhotometricReprojectionLoss'))
+    model = MODELS.build(cfg)
+    inputs = make_inputs(p=256)
+    # points 5-15 m ahead of the LiDAR (x forward), in view of the camera
+    inputs['points'][..., 0] = inputs['points'][..., 0].abs() * 3 + 5
+    samples = make_samples()
+    lidar_to_cam = np.eye(4)
+    lidar_to_cam[:3, :3] = [[0, -1, 0], [0, 0, -1], [1, 0, 0]]
+    P2 = np.array([[60.0, 0, 32, 0], [0, 60.0, 16, 0], [0, 0, 1, 0]])
+    for s in samples:
+        s.set_metainfo(dict(Tr=lidar_to_cam, P2=P2, scale_factor=(1.0, 1.0)))
+    del samples[1].gt_pose
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss_trans', 'loss_rot', 'loss_photometric'}
+    assert losses['loss_photometric'] > 0
+    model.zero_grad()
+    losses['loss_photometric'].backward()
+    for name in ('visual', 'point', 'imu'):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0
+                   for p in model.encoders[name].parameters()), name
+    # no labelled sample at all: zero pose losses, still the photometric
+    del samples[0].gt_pose
+    losses = model(inputs, samples, mode='loss')
+    assert losses['loss_trans'] == 0 and losses['loss_photometric'] > 0
+    # without the loss, unlabelled samples are refused
+    plain = MODELS.build(light_model_cfg())
+    with pytest.raises(ValueError, match='2 samples without gt_pose'):
+        plain(inputs, samples, mode='loss')

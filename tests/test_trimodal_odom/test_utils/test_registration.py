@@ -6,7 +6,11 @@ import time
 import numpy as np
 import pytest
 
-from projects.trimodal_odom.trimodal_odom.utils.kitti_io import load_velodyne
+from projects.trimodal_odom.trimodal_odom.testing import generate_hard_sample
+from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (load_calib,
+                                                                 load_poses,
+                                                                 load_times,
+                                                                 load_velodyne)
 from projects.trimodal_odom.trimodal_odom.utils.registration import (
     ScanRegistration, register_scans)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import (make_pose,
@@ -120,3 +124,42 @@ def test_real_scans_agree_composed_and_direct():
     # prepared once, registered the same way
     T01, _ = reg.align(prepared[1], prepared[0])
     np.testing.assert_array_equal(T01, T[0, 1])
+
+
+def test_deskewing_brings_swept_scans_closer(tmp_path):
+    """On the swept scans of the hard sample (about 9 m/s), deskewing with
+    the pair's own motion or with the true rotation (as the gyro gives it)
+    halves the registration's error on the frames before the failure
+    stretches; plain registration keeps the skew."""
+    root = str(tmp_path)
+    generate_hard_sample(root, preset='hard-tiny')
+    seq_dir = osp.join(root, 'sequences', '00')
+    poses = load_poses(osp.join(root, 'poses', '00.txt'))
+    times = load_times(osp.join(seq_dir, 'times.txt'))
+    Tr = load_calib(osp.join(seq_dir, 'calib.txt'))['Tr']
+    regs = {m: ScanRegistration(deskew=m) for m in (None, 'motion', 'imu')}
+    err = {m: [] for m in regs}
+    for i in range(8):
+        target, source = (
+            load_velodyne(osp.join(seq_dir, 'velodyne', f'{j:06d}.bin'))[:, :3]
+            for j in (i, i + 1))
+        gt = se3_inverse(Tr) @ se3_inverse(poses[i]) @ poses[i + 1] @ Tr
+        for mode, reg in regs.items():
+            T, info = reg.register(source, target, times[i + 1] - times[i],
+                                   gt[:3, :3])
+            assert info['converged'] and info['deskew'] == mode
+            err[mode].append(errors(gt, T))
+    plain, motion, imu = (np.mean(err[m], axis=0) for m in regs)
+    assert 0.6 < plain[0] < 2.0, plain  # cm
+    for deskewed in (motion, imu):
+        assert deskewed[0] < 0.7 * plain[0] and deskewed[1] < plain[1], (
+            plain, deskewed)
+
+
+def test_deskewing_needs_the_time_between_frames():
+    rng = np.random.default_rng(3)
+    scan = street(rng, 4000)
+    with pytest.raises(ValueError, match='positive time between'):
+        ScanRegistration(deskew='motion').register(scan, scan)
+    with pytest.raises(ValueError, match='deskew must be one of'):
+        ScanRegistration(deskew='imu-only')

@@ -130,21 +130,23 @@ def convert_sequence(root: str,
                                         max_gap, report, imu_root, imu_offset)
     if len(report.errors) > n_errors:
         return None
-    return _sequence_info(seq, times, loaded['poses'], loaded['calib'],
+    return _sequence_info(seq, times, loaded.get('poses'), loaded['calib'],
                           windows, imu_meta, imu_only, times_source)
 
 
-def _sequence_info(seq: str, times: np.ndarray, poses: np.ndarray, calib: dict,
-                   windows: list, imu_meta: dict, imu_only: bool,
+def _sequence_info(seq: str, times: np.ndarray, poses: Optional[np.ndarray],
+                   calib: dict, windows: list, imu_meta: dict, imu_only: bool,
                    times_source: str) -> dict:
-    """The info dict of a sequence whose files loaded without problems."""
+    """The info dict of a sequence whose files loaded without problems
+    (``poses`` None: a sequence without ground truth, every ``pose`` None
+    and ``has_poses`` False)."""
     data_list = [
         dict(
             frame_id=i,
             timestamp=float(times[i]),
             img_path=f'sequences/{seq}/image_2/{i:06d}.png',
             lidar_path=f'sequences/{seq}/velodyne/{i:06d}.bin',
-            pose=poses[i].tolist(),
+            pose=None if poses is None else poses[i].tolist(),
             imu=windows[i]) for i in range(len(times))
     ]
     metainfo = dict(
@@ -152,6 +154,7 @@ def _sequence_info(seq: str, times: np.ndarray, poses: np.ndarray, calib: dict,
         info_version=INFO_VERSION,
         seq=seq,
         num_frames=len(times),
+        has_poses=poses is not None,
         imu_only=imu_only,
         times_source=times_source,
         calib=dict(
@@ -173,7 +176,8 @@ def _load_sequence_files(root: str,
     those that load (the problems of all recorded in ``report``), and where
     its times come from.  IMU-only, a missing ``calib.txt`` or
     ``times.txt`` is replaced (:func:`imu_only_calibration`,
-    :func:`imu_only_times`)."""
+    :func:`imu_only_times`); otherwise a sequence without a pose file (as
+    KITTI 11-21) loads without ``poses``, with a warning."""
     seq_dir = osp.join(root, 'sequences', seq)
     calib_path = osp.join(seq_dir, 'calib.txt')
     times_path = osp.join(seq_dir, 'times.txt')
@@ -183,6 +187,11 @@ def _load_sequence_files(root: str,
         calib=(load_calib, calib_path),
         times=(load_times, times_path),
         poses=(load_poses, pose_path))
+    if not imu_only and not osp.isfile(pose_path):
+        del files['poses']
+        report.warn(
+            'no_poses', pose_path, f'sequence {seq} has no ground-truth '
+            'poses: converted without targets (for self-supervised use)')
     for key, (fn, path) in files.items():
         if imu_only and key != 'poses' and not osp.isfile(path):
             continue  # replaced below

@@ -10,6 +10,9 @@ the time left (:func:`mmfusion.utils.progress.track_tasks`). The chunk
 boundaries do not depend on ``nproc``, and every pair is registered from
 the identity, so the priors are the same for any ``nproc`` and equal to
 :class:`OdomScanRegistration`'s on-the-fly registration of the same scans.
+A deskewing registration (``deskew``) takes the time between the frames
+from the infos and, for ``'imu'``, the rotation integrated from their IMU
+window (the registration's own where a pair has none).
 """
 import os
 import os.path as osp
@@ -26,45 +29,51 @@ from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
 from ..datasets.reg_prior_cache import (REG_PRIOR_VERSION, RegPriorCache,
                                         reg_prior_file_name, scan_fingerprint,
                                         settings_json)
+from ..utils.imu_integration import gyro_lidar_rotation
 from ..utils.kitti_io import KittiFormatError, kitti_error, load_velodyne
 from ..utils.registration import ScanRegistration
 from ..utils.se3 import pose_to_vector
 
 _PAIR_FIELDS = ('pose', 'converged', 'iterations', 'num_correspondences',
-                'error')
+                'error', 'deskewed_with')
 # the per-pair arrays of a cache file: name, dtype, shape
 _ARRAYS = (('frame_ids', np.int64, (-1, 2)), ('pose', np.float64, (-1, 6)),
            ('converged', bool, (-1, )), ('iterations', np.int64, (-1, )),
-           ('num_correspondences', np.int64, (-1, )), ('error', np.float64,
-                                                       (-1, )))
+           ('num_correspondences', np.int64, (-1, )),
+           ('error', np.float64, (-1, )), ('deskewed_with', str, (-1, )))
 
 
-def _register_chunk(task: Tuple[List[str], int, int, dict]) -> dict:
+def _register_chunk(task: Tuple[List[str], int, int, dict, list]) -> dict:
     """Register the pairs ``(i, i + k)`` of a chunk of scan paths.
 
     Args:
         task (tuple): Scan paths (the chunk's frames and the ``k`` after
-            them), index of its first frame, frame gap ``k`` and the
-            :class:`ScanRegistration` settings.
+            them), index of its first frame, frame gap ``k``, the
+            :class:`ScanRegistration` settings and, per pair, the time
+            between its frames and the gyro rotation (or None).
 
     Returns:
         dict: Arrays of the chunk's pairs (see :data:`_PAIR_FIELDS`) and
         ``frame_ids``.
     """
-    paths, first, gap, cfg = task
+    paths, first, gap, cfg, motion = task
     reg = ScanRegistration(**cfg)
-    prepared = {}
+    scans = {}
 
     def scan(i):
-        if i not in prepared:
-            prepared[i] = reg.prepare(load_velodyne(paths[i]), paths[i])
-            prepared.pop(i - gap - 1, None)
-        return prepared[i]
+        if i not in scans:
+            points = load_velodyne(paths[i])
+            scans[i] = points, reg.prepare(points, paths[i])
+            scans.pop(i - gap - 1, None)
+        return scans[i]
 
     out = {key: [] for key in _PAIR_FIELDS + ('frame_ids', )}
     for i in range(len(paths) - gap):
-        target = scan(i)
-        T, info = reg.align(scan(i + gap), target)
+        (target, prep_t), (source, prep_s) = scan(i), scan(i + gap)
+        dt, imu_rotation = motion[i]
+        T, info = reg.register(source, target, dt, imu_rotation,
+                               (prep_s, prep_t))
+        info['deskewed_with'] = info.pop('deskew') or ''
         out['frame_ids'].append((first + i, first + i + gap))
         out['pose'].append(pose_to_vector(T))
         for key in _PAIR_FIELDS[1:]:
@@ -72,7 +81,29 @@ def _register_chunk(task: Tuple[List[str], int, int, dict]) -> dict:
     return out
 
 
-def _load_frames(info_path: str, seq: str) -> List[dict]:
+def _pair_motion(frames: List[dict], meta: dict, gap: int) -> list:
+    """Per pair ``(t, t + gap)``: the time between its frames and the
+    rotation of the LiDAR integrated from the gyro of its IMU window (None
+    without one)."""
+    calib = meta['calib']
+    Tr = np.asarray(calib['Tr'], dtype=np.float64)
+    T_velo_imu = calib.get('T_velo_imu')
+    out = []
+    for t in range(len(frames) - gap):
+        windows = [f['imu'] for f in frames[t:t + gap]]
+        t_end = frames[t + gap]['timestamp']
+        rotation = None
+        if all(w is not None and len(w['time']) for w in windows):
+            imu = np.concatenate(
+                [np.c_[w['time'], w['acc'], w['gyro']] for w in windows])
+            rotation = gyro_lidar_rotation(
+                imu, t_end, meta['imu']['frame'], Tr,
+                None if T_velo_imu is None else np.asarray(T_velo_imu))
+        out.append((t_end - frames[t]['timestamp'], rotation))
+    return out
+
+
+def _load_frames(info_path: str, seq: str) -> Tuple[List[dict], dict]:
     if not osp.isfile(info_path):
         raise kitti_error(
             'missing_file', info_path,
@@ -84,7 +115,7 @@ def _load_frames(info_path: str, seq: str) -> List[dict]:
         raise kitti_error(
             'malformed_file', info_path, f'not a version {INFO_VERSION} '
             'info file; convert the data again')
-    return info['data_list']
+    return info['data_list'], meta
 
 
 def _up_to_date(path: str, settings: dict, seq: str, gap: int,
@@ -154,7 +185,8 @@ def build_reg_prior_cache(root: str,
     mmengine.mkdir_or_exist(out_dir)
     written = []
     for seq in parse_sequences(sequences):
-        frames = _load_frames(osp.join(info_root, info_file_name(seq)), seq)
+        frames, meta = _load_frames(
+            osp.join(info_root, info_file_name(seq)), seq)
         rel_paths = [f['lidar_path'] for f in frames]
         paths = [osp.join(pts_root, p) for p in rel_paths]
         for path in paths:
@@ -170,8 +202,9 @@ def build_reg_prior_cache(root: str,
                 f'sequence {seq}: {out_path} is up to date', logger='current')
             continue
         num_pairs = max(len(frames) - frame_gap, 0)
+        motion = _pair_motion(frames, meta, frame_gap)
         tasks = [(paths[s:min(s + chunk_size, num_pairs) + frame_gap], s,
-                  frame_gap, registration)
+                  frame_gap, registration, motion[s:s + chunk_size])
                  for s in range(0, num_pairs, chunk_size)]
         print_log(
             f'sequence {seq}: registering {num_pairs} pairs (frame gap '

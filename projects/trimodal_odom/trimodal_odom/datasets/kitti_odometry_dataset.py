@@ -23,11 +23,13 @@ class KittiOdometryDataset(BaseDataset):
 
     - ``gt_pose``: ``inv(T_t) @ T_{t+k}``, the pose of frame ``t + k`` in
       the camera-0 frame of frame ``t`` (float64 (4, 4); packed as float32),
+      None in a sequence without ground truth (``allow_unlabelled``),
     - ``img_paths`` / ``lidar_paths``: the two frames' files,
     - ``imu``: float32 (L, 7) ``[time, acc xyz, gyro xyz]``, the IMU samples
       of the frame intervals ``t .. t + k - 1`` (frame of the infos,
       ``imu_frame``), or (0, 7) when missing (``has_imu`` False),
-    - ``Tr`` (LiDAR -> camera 0), ``T_velo_imu``, ``imu_frame``.
+    - ``Tr`` (LiDAR -> camera 0), ``P2`` (camera 0 -> pixels of image 2,
+      (3, 4); None without calibration), ``T_velo_imu``, ``imu_frame``.
 
     Args:
         data_root (str): KITTI odometry root.
@@ -47,6 +49,10 @@ class KittiOdometryDataset(BaseDataset):
         imu_max_len (int, optional): Windows longer than this are linearly
             resampled to ``imu_max_len`` samples spanning the same time
             (counted and logged). Defaults to None (keep all).
+        allow_unlabelled (bool): Accept sequences converted without poses
+            (KITTI 11-21), their samples without ``gt_pose``, for
+            self-supervised training; otherwise they raise. Defaults to
+            False.
         check_files (bool): Check at load that every used image / cloud
             exists and every cloud is non-empty, its size a multiple of 16
             bytes. Defaults to True.
@@ -67,6 +73,7 @@ class KittiOdometryDataset(BaseDataset):
                  modality: Optional[dict] = None,
                  imu_missing: str = 'zero',
                  imu_max_len: Optional[int] = None,
+                 allow_unlabelled: bool = False,
                  check_files: bool = True,
                  data_prefix: Optional[dict] = None,
                  pipeline: List[Union[dict, Callable]] = [],
@@ -88,6 +95,7 @@ class KittiOdometryDataset(BaseDataset):
         self.modality.update(modality or {})
         self.imu_missing = imu_missing
         self.imu_max_len = imu_max_len
+        self.allow_unlabelled = allow_unlabelled
         self.check_files = check_files
         self.report = kitti_report()
         super().__init__(
@@ -221,14 +229,24 @@ class KittiOdometryDataset(BaseDataset):
                 self.report.count('sequences dropped (no IMU)')
                 return []
             self.report.count('sequences without IMU (has_imu False)')
-        poses = np.asarray([f['pose'] for f in frames], dtype=np.float64)
-        if not np.all(np.isfinite(poses)):
+        labelled = meta.get('has_poses', True)
+        if not labelled and not self.allow_unlabelled:
+            raise kitti_error(
+                'missing_poses', info_path,
+                f'sequence {seq} has no ground-truth poses; set '
+                'allow_unlabelled=True to use it without targets')
+        nan = np.full((4, 4), np.nan)  # no pose
+        poses = np.asarray([f['pose'] if labelled else nan for f in frames],
+                           dtype=np.float64)
+        if labelled and not np.all(np.isfinite(poses)):
             self.report.error('non_finite', info_path,
                               f'NaN or inf in the poses of sequence {seq}')
         common = dict(
             seq=seq,
             imu_frame=imu_meta['frame'],
             Tr=np.asarray(meta['calib']['Tr'], dtype=np.float64),
+            P2=(None if meta['calib'].get('P2') is None else np.asarray(
+                meta['calib']['P2'], dtype=np.float64)),
             T_velo_imu=(None
                         if meta['calib']['T_velo_imu'] is None else np.asarray(
                             meta['calib']['T_velo_imu'], dtype=np.float64)),
@@ -270,7 +288,8 @@ class KittiOdometryDataset(BaseDataset):
             times=(a['timestamp'], b['timestamp']),
             img_paths=[p[0] for p in paths],
             lidar_paths=[p[1] for p in paths],
-            gt_pose=relative_pose(pose_a, pose_b),
+            gt_pose=(relative_pose(pose_a, pose_b)
+                     if np.isfinite(pose_a).all() else None),
             imu=(imu if imu is not None else np.zeros(
                 (0, 7), dtype=np.float32)),
             has_imu=imu is not None,

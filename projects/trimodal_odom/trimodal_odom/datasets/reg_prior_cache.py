@@ -16,7 +16,8 @@ axis-angle rad) and the registration's report, keyed by
 Arrays: ``version``, ``seq``, ``settings`` (JSON), ``frame_gap``,
 ``lidar_paths`` (N,) / ``scan_bytes`` (N,) / ``scan_crc`` (N,) per frame,
 ``frame_ids`` (P, 2), ``pose`` (P, 6) float64, ``converged`` (P,),
-``iterations`` (P,), ``num_correspondences`` (P,), ``error`` (P,) per pair.
+``iterations`` (P,), ``num_correspondences`` (P,), ``error`` (P,) and
+``deskewed_with`` (P,) (``'motion'``, ``'imu'`` or ``''``) per pair.
 """
 import json
 import os.path as osp
@@ -28,7 +29,7 @@ import numpy as np
 from ..utils.kitti_io import kitti_error
 from ..utils.se3 import make_pose, so3_exp
 
-REG_PRIOR_VERSION = '1.0'
+REG_PRIOR_VERSION = '1.1'
 CACHE_TOOL = 'python tools/dataset_converters/kitti_reg_prior_cache.py'
 _HEAD_BYTES = 4096
 # settings that are not options of the registration
@@ -166,7 +167,7 @@ class RegPriorCache:
         Returns:
             tuple[np.ndarray, dict]: ``T_L`` (4, 4) and the registration's
             ``info`` (``converged``, ``iterations``,
-            ``num_correspondences``, ``error``).
+            ``num_correspondences``, ``error``, ``deskew``).
 
         Raises:
             KittiFormatError: The pair is not in the cache, or a scan
@@ -188,5 +189,6 @@ class RegPriorCache:
             converged=bool(a['converged'][row]),
             iterations=int(a['iterations'][row]),
             num_correspondences=int(a['num_correspondences'][row]),
-            error=float(a['error'][row]))
+            error=float(a['error'][row]),
+            deskew=str(a['deskewed_with'][row]) or None)
         return make_pose(so3_exp(vec[3:]), vec[:3]), info

@@ -323,7 +323,7 @@ def _write_raw(raw_root: str,
     raw calibration; returns the first raw frame.  With ``imu_root`` the
     accelerations and angular rates are the recorded ones of
     ``imu_root/XX.mat`` (:func:`_recorded_imu`)."""
-    date, drive, start, _ = RAW_DRIVES[seq]
+    date, drive, start, _ = KITTI_ODOM_DRIVES[seq][:4]
     if start:
         raise ValueError(f'sequence {seq}: raw frames before {start} '
                          f'cannot be generated')
@@ -345,11 +345,18 @@ def _write_raw(raw_root: str,
         imu_root, seq, times)
     for kind, query in (('sync', times), ('extract', ext_times)):
         packets = simulate_oxts(
-            times, T_world_imu, query, heading, lla0, bias, noise,
+            times,
+            T_world_imu,
+            query,
+            heading,
+            lla0,
+            bias,
+            noise,
             np.random.default_rng([seed, int(seq), 3,
                                    len(kind)]),
+            # the jittered last extract packet may pass the last frame
             None if recorded is None else resample_kitti_imu(
-                recorded, times, query))
+                recorded, times, np.minimum(query, times[-1])))
         oxts_dir = osp.join(date_dir, f'{date}_drive_{drive}_{kind}', 'oxts')
         os.makedirs(osp.join(oxts_dir, 'data'), exist_ok=True)
         _remove_stale(
@@ -463,16 +470,8 @@ def generate_kitti_sample(root: str,
             times=times.tolist(),
             has_oxts=has_oxts,
             image_size=list(cfg['image_size']))
-    write_stamp(
-        root,
-        dict(
-            preset=preset,
-            seed=seed,
-            raw_root=osp.abspath(raw_root),
-            imu_root=manifest['imu_root'],
-            overrides=overrides,
-            sequences=list(cfg['sequences']),
-            preset_sequences=sequences is None), manifest)
+    write_stamp(root, manifest, raw_root, overrides, cfg['sequences'],
+                sequences is None)
     return manifest
 
 

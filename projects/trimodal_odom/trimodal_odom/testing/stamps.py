@@ -8,7 +8,7 @@ standard library is needed, so that the check is fast.
 import json
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from mmfusion.utils.fileio import atomic_write_text
 
@@ -24,15 +24,29 @@ def remove_stamp(root: str) -> None:
         os.remove(path)
 
 
-def write_stamp(root: str, settings: dict, manifest: dict) -> None:
-    """Mark the sample of ``root`` complete.
+def write_stamp(root: str, manifest: dict, raw_root: str, overrides: dict,
+                sequences: Sequence[str], preset_sequences: bool) -> None:
+    """Mark the sample of ``root`` complete, with the settings it was made
+    with (those :func:`complete_sample` compares).
 
     Args:
         root (str): The odometry root of the sample.
-        settings (dict): ``preset``, ``seed``, ``raw_root``, ``imu_root``,
-            ``overrides``, ``sequences`` and ``preset_sequences``.
-        manifest (dict): The manifest of :func:`generate_kitti_sample`.
+        manifest (dict): The manifest of :func:`generate_kitti_sample` or
+            :func:`generate_hard_sample` (its ``preset``, ``seed`` and
+            ``imu_root`` go into the settings).
+        raw_root (str): The raw root written.
+        overrides (dict): Settings that change the preset.
+        sequences (Sequence[str]): The sequences written.
+        preset_sequences (bool): Whether they are the preset's.
     """
+    settings = dict(
+        preset=manifest['preset'],
+        seed=manifest['seed'],
+        raw_root=osp.abspath(raw_root),
+        imu_root=manifest.get('imu_root'),
+        overrides=overrides,
+        sequences=list(sequences),
+        preset_sequences=preset_sequences)
     atomic_write_text(
         osp.join(root, STAMP_NAME),
         json.dumps(dict(settings=settings, manifest=manifest)))

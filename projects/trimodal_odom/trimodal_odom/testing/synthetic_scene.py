@@ -4,8 +4,14 @@ camera (used only by :mod:`.kitti_sample`).
 World coordinates are those of the KITTI camera-0 poses: x right, y down,
 z forward at the first frame; the ground height is therefore a function
 ``y = G(x, z)`` and objects stand on it, "up" being ``-y``.
+
+Rays may start from one origin (a camera) or each from its own (a LiDAR
+swept along the trajectory, :mod:`.swept_lidar`), and carry times at which
+moving boxes (:mod:`.moving_cars`) are placed. Arc intervals of the road
+can be left without static objects or lined with continuous walls, the
+LiDAR-degenerate stretches of :mod:`.sensor_failures`.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.ndimage import map_coordinates
@@ -15,7 +21,9 @@ CAMERA_HEIGHT = 1.65
 ROAD_HALF_WIDTH = 4.5
 SIDEWALK_WIDTH = 2.0
 GRID_STEP = 2.0
-_KINDS = ('building', 'car', 'pole')
+_KINDS = ('building', 'car', 'pole', 'wall')
+WALL_HEIGHT = 12.0
+_WALL_PIECE = 4.0  # length (m) of the boxes a wall is built of
 
 # albedo (RGB in [0, 1]) and reflectance of the ground materials
 _ROAD = (np.array([0.33, 0.33, 0.35]), 0.12)
@@ -47,6 +55,56 @@ def hash_noise(cells: np.ndarray, salt: int = 0) -> np.ndarray:
     return (h & np.uint64(0xFFFFFF)).astype(np.float64) / float(1 << 24)
 
 
+def path_arcs(cam_poses: np.ndarray) -> np.ndarray:
+    """Distance travelled on the ground plane (m) at every pose (N,): the
+    arc coordinate of the road (:attr:`SyntheticScene.arc`) at each frame.
+
+    Args:
+        cam_poses (np.ndarray): Camera-0 poses of shape (N, 4, 4).
+
+    Returns:
+        np.ndarray: Arc of each pose, starting at 0, of shape (N,).
+    """
+    ground = cam_poses[:, :3, 3] + CAMERA_HEIGHT * cam_poses[:, :3, 1]
+    step = np.linalg.norm(np.diff(ground[:, [0, 2]], axis=0), axis=1)
+    return np.concatenate([[0.0], np.cumsum(step)])
+
+
+def box_hits(origins: np.ndarray, dirs: np.ndarray, centre: np.ndarray, yaw,
+             half: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Slab test of rays against boxes turned by ``yaw`` about the world's
+    y axis.
+
+    Args:
+        origins (np.ndarray): Ray origins (R, 3).
+        dirs (np.ndarray): Unit directions (R, 3).
+        centre (np.ndarray): Box centre (3,), or one per ray (R, 3).
+        yaw (float | np.ndarray): Box yaw, or one per ray (R,).
+        half (np.ndarray): Half extents (3,) along the box axes.
+
+    Returns:
+        tuple[np.ndarray]: Entry distance (R,) (inf: no hit in front of the
+        origin) and the box axis (R,) of the face hit.
+    """
+    c, s = np.cos(yaw), np.sin(yaw)
+    o = origins - centre
+    o_l = np.stack(
+        [c * o[:, 0] - s * o[:, 2], o[:, 1], s * o[:, 0] + c * o[:, 2]], -1)
+    d_l = np.stack([
+        c * dirs[:, 0] - s * dirs[:, 2], dirs[:, 1],
+        s * dirs[:, 0] + c * dirs[:, 2]
+    ], -1)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        inv = 1.0 / d_l
+        t1 = (-half - o_l) * inv
+        t2 = (half - o_l) * inv
+    lo = np.fmin(t1, t2)
+    t_near = lo.max(1)
+    t_far = np.fmax(t1, t2).min(1)
+    hit = (t_near <= t_far) & (t_near > 0)
+    return np.where(hit, t_near, np.inf), lo.argmax(1)
+
+
 class SyntheticScene:
     """Ground height field, road, buildings, parked cars and poles laid out
     along a camera trajectory, with analytic ray casting.
@@ -57,16 +115,34 @@ class SyntheticScene:
         rng (np.random.Generator): Source of the object layout.
         margin (float): How far around the trajectory the scene extends,
             in metres. Defaults to 100.
+        clear_arcs (Sequence[tuple[float, float]]): Arc intervals (m, see
+            :func:`path_arcs`) of the road along which no static object is
+            placed. Defaults to none.
+        walls (Sequence[tuple[float, float]]): Arc intervals lined on both
+            sides by continuous walls (``WALL_HEIGHT`` high, at the outer
+            edge of the sidewalks). Defaults to none.
+        parked_lateral (float): Distance (m) of parked cars from the road
+            centre to their inner side. Defaults to 2.6 (in the road).
+
+    Attributes:
+        movers: Moving boxes (:class:`~.moving_cars.MovingCars` or None),
+            placed at the ray times given to :meth:`cast`.
     """
 
     def __init__(self,
                  cam_poses: np.ndarray,
                  rng: np.random.Generator,
-                 margin: float = 100.0) -> None:
+                 margin: float = 100.0,
+                 clear_arcs: Sequence[Tuple[float, float]] = (),
+                 walls: Sequence[Tuple[float, float]] = (),
+                 parked_lateral: float = 2.6) -> None:
         ground = cam_poses[:, :3, 3] + CAMERA_HEIGHT * cam_poses[:, :3, 1]
         self._build_ground(ground, margin)
         self._build_road(ground[:, [0, 2]], margin)
-        self._build_objects(rng)
+        self.clear_arcs = [tuple(map(float, a)) for a in clear_arcs]
+        self.parked_lateral = float(parked_lateral)
+        self._build_objects(rng, [tuple(map(float, w)) for w in walls])
+        self.movers = None
 
     # ground ---------------------------------------------------------------
     def _build_ground(self, ground: np.ndarray, margin: float) -> None:
@@ -119,9 +195,10 @@ class SyntheticScene:
         gz = (b - a) / GRID_STEP
         return y, gx, gz
 
-    def _cast_ground(self, origin: np.ndarray, dirs: np.ndarray,
+    def _cast_ground(self, origins: np.ndarray, dirs: np.ndarray,
                      max_range: float) -> np.ndarray:
-        """Distances along unit rays (N, 3) to the ground (inf: no hit).
+        """Distances along unit rays (N, 3) from ``origins`` (N, 3) to the
+        ground (inf: no hit).
 
         Rays steeper than any slope of the ground cross it once and start
         from the local tangent plane; flatter rays bracket their first
@@ -130,12 +207,14 @@ class SyntheticScene:
         """
         t = np.full(len(dirs), np.inf)
         steep = np.flatnonzero(dirs[:, 1] > 0.15)
-        y0 = self.ground_y(origin[0:1], origin[2:3], grad=False)[0][0]
-        t_steep = (y0 - origin[1]) / dirs[steep, 1]
+        o = origins[steep]
+        y0 = self.ground_y(o[:, 0], o[:, 2], grad=False)[0]
+        t_steep = (y0 - o[:, 1]) / dirs[steep, 1]
         flat = np.flatnonzero(np.abs(dirs[:, 1]) <= 0.15)
         steps = np.geomspace(0.3, max_range, 20)
         px, py, pz = (
-            origin[k] + dirs[flat, k, None] * steps for k in range(3))
+            origins[flat, k, None] + dirs[flat, k, None] * steps
+            for k in range(3))
         f = py - self._height_at(px, pz)
         k = (f > 0).argmax(1)
         ok = k > 0
@@ -148,13 +227,14 @@ class SyntheticScene:
         lo = np.concatenate([np.zeros_like(t_steep), lo])
         hi = np.concatenate([np.full_like(t_steep, np.inf), hi])
         d = dirs[live]
+        o = origins[live]
         for _ in range(5):
-            p = origin + tl[:, None] * d
+            p = o + tl[:, None] * d
             g, gx, gz = self.ground_y(p[:, 0], p[:, 2])
             df = d[:, 1] - gx * d[:, 0] - gz * d[:, 2]
             df = np.where(np.abs(df) < 1e-9, 1e-9, df)
             tl = np.clip(tl - (p[:, 1] - g) / df, lo, hi)
-        p = origin + tl[:, None] * d
+        p = o + tl[:, None] * d
         ok = np.abs(p[:, 1] - self._height_at(p[:, 0], p[:, 2])) < 1e-5
         t[live[ok]] = tl[ok]
         return t
@@ -186,14 +266,32 @@ class SyntheticScene:
         pts[after] = xz[-1] + (self.arc[after, None] - s[-1]) * tail
         self.centre = pts
         self._road_tree = cKDTree(pts)
+        tangent = np.gradient(pts, axis=0)
+        self.tangent = tangent / (
+            np.linalg.norm(tangent, axis=1, keepdims=True) + 1e-12)
+
+    def road_pose(self, s: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Centre-line points (N, 2) (world x, z) and unit tangents (N, 2)
+        at arcs ``s`` (N,) (m, linear between the centre-line samples)."""
+        s = np.asarray(s, dtype=np.float64)
+        xz = np.stack(
+            [np.interp(s, self.arc, self.centre[:, k]) for k in range(2)], -1)
+        t = np.stack(
+            [np.interp(s, self.arc, self.tangent[:, k]) for k in range(2)], -1)
+        return xz, t / (np.linalg.norm(t, axis=-1, keepdims=True) + 1e-12)
+
+    def _cleared(self, s: float) -> bool:
+        return any(a <= s <= b for a, b in self.clear_arcs)
 
     # objects --------------------------------------------------------------
-    def _build_objects(self, rng: np.random.Generator) -> None:
-        tangent = np.gradient(self.centre, axis=0)
-        tangent /= np.linalg.norm(tangent, axis=1, keepdims=True) + 1e-12
+    def _build_objects(self, rng: np.random.Generator,
+                       walls: Sequence[Tuple[float, float]]) -> None:
+        tangent = self.tangent
         boxes = []
 
         def add(kind, s, side, lateral, size, salt):
+            if self._cleared(s):
+                return
             i = int(
                 np.clip(np.searchsorted(self.arc, s), 0,
                         len(self.arc) - 1))
@@ -225,9 +323,11 @@ class SyntheticScene:
             s = start + rng.uniform(0, 15)
             while s < stop:
                 if rng.uniform() < 0.45:
-                    add('car', s, side, 2.6, np.array([1.7, 1.5, 4.3]),
-                        rng.integers(1 << 16))
+                    add('car', s, side, self.parked_lateral,
+                        np.array([1.7, 1.5, 4.3]), rng.integers(1 << 16))
                 s += rng.uniform(6, 14)
+        for first, last in walls:
+            boxes.extend(self._wall_pieces(first, last))
         n = len(boxes)
         self.kind = np.array([_KINDS.index(b[0]) for b in boxes], dtype=int)
         self.yaw = np.array([b[2] for b in boxes])
@@ -245,7 +345,32 @@ class SyntheticScene:
         self.albedo = albedo
         self.reflect = np.select([self.kind == 0, self.kind == 1],
                                  [rng.uniform(0.2, 0.5, n), 0.3], 0.7)
+        wall = self.kind == 3
+        self.albedo[wall] = 0.55
+        self.reflect[wall] = 0.4
         self.radius = np.linalg.norm(self.half, axis=1)
+
+    def _wall_pieces(self, first: float, last: float) -> list:
+        """Boxes of two walls along the road between arcs ``first`` and
+        ``last``, at the outer edge of the sidewalks: on each side a chain
+        of thin boxes from one point of the offset centre line to the
+        next, so that the wall has no gap on curves."""
+        num = max(int(np.ceil((last - first) / _WALL_PIECE)), 1)
+        xz, t = self.road_pose(np.linspace(first, last, num + 1))
+        right = np.stack([t[:, 1], -t[:, 0]], -1)
+        lateral = ROAD_HALF_WIDTH + SIDEWALK_WIDTH + 0.2
+        pieces = []
+        for side in (-1.0, 1.0):
+            ends = xz + side * lateral * right
+            for k in range(num):
+                chord = ends[k + 1] - ends[k]
+                length = float(np.hypot(*chord)) + 0.4  # overlap the next
+                pieces.append(
+                    ('wall', 0.5 * (ends[k] + ends[k + 1]),
+                     np.arctan2(chord[0], chord[1]),
+                     np.array([0.4, WALL_HEIGHT,
+                               length]), (int(first) * 131 + k) & 0xFFFF))
+        return pieces
 
     def _clear(self, xz, yaw, size, clearance) -> bool:
         c, s = np.cos(yaw), np.sin(yaw)
@@ -260,79 +385,150 @@ class SyntheticScene:
     def _free(boxes, xz) -> bool:
         return all(np.hypot(*(b[1] - xz)) > 2.0 for b in boxes)
 
-    def _cast_boxes(self, origin: np.ndarray, dirs: np.ndarray,
+    def _cast_boxes(self, origins: np.ndarray, ref: np.ndarray,
+                    dirs: np.ndarray,
                     max_range: float) -> Tuple[np.ndarray, ...]:
-        """Slab test of unit rays (N, 3) sharing ``origin`` against the
-        boxes near it; returns distance (inf: none), box index, axis."""
+        """Slab test of unit rays (N, 3) from ``origins`` (N, 3), all within
+        ``spread`` of ``ref`` (3,), against the static boxes near them;
+        returns distance (inf: none), box index, axis."""
         n = len(dirs)
         t_best = np.full(n, np.inf)
         idx = np.full(n, -1)
         axis = np.zeros(n, dtype=int)
-        offset = self.centre3 - origin
+        spread = np.sqrt(((origins - ref)**2).sum(1).max()) if n else 0.0
+        offset = self.centre3 - ref
         dist = np.linalg.norm(offset, axis=1)
-        for m in np.flatnonzero(dist < max_range + self.radius):
-            rays = np.arange(n)
-            if dist[m] > self.radius[m]:  # cull rays outside the box's cone
-                cos_cone = np.sqrt(1.0 - (self.radius[m] / dist[m])**2)
-                rays = np.flatnonzero(dirs @ offset[m] > cos_cone * dist[m])
-            d = dirs[rays]
-            c, s = np.cos(self.yaw[m]), np.sin(self.yaw[m])
-            o = -offset[m]
-            o_l = np.array([c * o[0] - s * o[2], o[1], s * o[0] + c * o[2]])
-            d_l = np.stack([
-                c * d[:, 0] - s * d[:, 2], d[:, 1], s * d[:, 0] + c * d[:, 2]
-            ], -1)
-            with np.errstate(divide='ignore', invalid='ignore'):
-                inv = 1.0 / d_l
-                t1 = (-self.half[m] - o_l) * inv
-                t2 = (self.half[m] - o_l) * inv
-            lo = np.fmin(t1, t2)
-            t_near = lo.max(1)
-            t_far = np.fmax(t1, t2).min(1)
-            hit = (t_near <= t_far) & (t_near > 0) & (t_near < t_best[rays])
-            t_best[rays[hit]] = t_near[hit]
-            idx[rays[hit]] = m
-            axis[rays[hit]] = lo[hit].argmax(1)
+        for m in np.flatnonzero(dist < max_range + self.radius + spread):
+            rays = self._in_cone(dirs, offset[m], dist[m],
+                                 self.radius[m] + spread)
+            t_near, ax = box_hits(origins[rays], dirs[rays], self.centre3[m],
+                                  self.yaw[m], self.half[m])
+            better = t_near < t_best[rays]
+            t_best[rays[better]] = t_near[better]
+            idx[rays[better]] = m
+            axis[rays[better]] = ax[better]
         return t_best, idx, axis
 
+    @staticmethod
+    def _in_cone(dirs: np.ndarray, offset: np.ndarray, dist: float,
+                 radius: float) -> np.ndarray:
+        """Indices of the rays pointing into the cone of a sphere of
+        ``radius`` at ``offset`` (3,) from the rays' reference origin."""
+        if dist <= radius:
+            return np.arange(len(dirs))
+        cos_cone = np.sqrt(1.0 - (radius / dist)**2)
+        return np.flatnonzero(dirs @ offset > cos_cone * dist)
+
+    def _cast_movers(self, origins: np.ndarray, ref: np.ndarray,
+                     dirs: np.ndarray, times: np.ndarray,
+                     max_range: float) -> Tuple[np.ndarray, ...]:
+        """Like :meth:`_cast_boxes` for the moving boxes, each placed at the
+        time of every ray; returns distance, mover index, axis and the
+        movers' centres (N, 3) and yaws (N,) at the hits."""
+        n = len(dirs)
+        t_best = np.full(n, np.inf)
+        idx = np.full(n, -1)
+        axis = np.zeros(n, dtype=int)
+        centre = np.zeros((n, 3))
+        yaw = np.zeros(n)
+        movers = self.movers
+        if movers is None or not n:
+            return t_best, idx, axis, centre, yaw
+        spread = np.sqrt(((origins - ref)**2).sum(1).max())
+        t_mid = 0.5 * (times.min() + times.max())
+        span = 0.5 * (times.max() - times.min())
+        c_mid, _ = movers.poses(
+            np.arange(len(movers)), np.full(len(movers), t_mid))
+        offset = c_mid - ref
+        dist = np.linalg.norm(offset, axis=1)
+        reach = movers.radius + spread + movers.max_speed * span
+        for m in np.flatnonzero(dist < max_range + reach):
+            rays = self._in_cone(dirs, offset[m], dist[m], reach[m])
+            c, y = movers.poses(np.full(len(rays), m), times[rays])
+            t_near, ax = box_hits(origins[rays], dirs[rays], c, y,
+                                  movers.half[m])
+            better = t_near < t_best[rays]
+            hit = rays[better]
+            t_best[hit], idx[hit], axis[hit] = t_near[better], m, ax[better]
+            centre[hit], yaw[hit] = c[better], y[better]
+        return t_best, idx, axis, centre, yaw
+
     # casting and materials ------------------------------------------------
-    def cast(self, origin: np.ndarray, dirs: np.ndarray,
-             max_range: float) -> Dict[str, np.ndarray]:
-        """Cast unit rays from one origin.
+    def cast(self,
+             origin: np.ndarray,
+             dirs: np.ndarray,
+             max_range: float,
+             times: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+        """Cast unit rays.
 
         Args:
-            origin (np.ndarray): Ray origin in the world, shape (3,).
+            origin (np.ndarray): Ray origin in the world, shape (3,), or one
+                origin per ray (N, 3).
             dirs (np.ndarray): Unit directions in the world, shape (N, 3).
             max_range (float): Hits farther than this are misses.
+            times (np.ndarray, optional): Time (s) of every ray (N,) or one
+                time for all, at which :attr:`movers` are placed. Defaults
+                to None (the moving boxes are left out).
 
         Returns:
             dict: ``t`` (N,) distances (inf on a miss), ``hit`` (N,) bool,
-            ``normal`` (N, 3) world normals, ``albedo`` (N, 3) RGB and
-            ``reflect`` (N,) reflectance of the surface hit.
+            ``normal`` (N, 3) world normals, ``albedo`` (N, 3) RGB,
+            ``reflect`` (N,) reflectance and ``mover`` (N,) index of the
+            moving box hit (-1: none).
         """
-        t_ground = self._cast_ground(origin, dirs, max_range)
-        t_box, idx, axis = self._cast_boxes(origin, dirs, max_range)
+        n = len(dirs)
+        origin = np.asarray(origin, dtype=np.float64)
+        ref = origin if origin.ndim == 1 else origin[n // 2]
+        origins = np.broadcast_to(origin, (n, 3))
+        t_ground = self._cast_ground(origins, dirs, max_range)
+        t_box, idx, axis = self._cast_boxes(origins, ref, dirs, max_range)
+        mover = np.full(n, -1)
+        if times is not None and self.movers is not None:
+            times = np.broadcast_to(np.asarray(times, dtype=np.float64), (n, ))
+            t_mov, m_idx, m_axis, m_centre, m_yaw = self._cast_movers(
+                origins, ref, dirs, times, max_range)
+            moving = t_mov < t_box
+            t_box = np.where(moving, t_mov, t_box)
+            mover = np.where(moving, m_idx, -1)
+            axis = np.where(moving, m_axis, axis)
         on_box = t_box < t_ground
         t = np.where(on_box, t_box, t_ground)
         hit = t < max_range
-        n = len(dirs)
         normal = np.zeros((n, 3))
         albedo = np.zeros((n, 3))
         reflect = np.zeros(n)
-        points = origin + np.where(hit, t, 0.0)[:, None] * dirs
+        points = origins + np.where(hit, t, 0.0)[:, None] * dirs
         g = hit & ~on_box
         if g.any():
             normal[g], albedo[g], reflect[g] = self._ground_material(points[g])
-        b = hit & on_box
+        b = hit & on_box & (mover < 0)
+        if b.any():
+            i = idx[b]
+            normal[b], albedo[b], reflect[b] = self._box_material(
+                points[b], dirs[b], axis[b], self.centre3[i], self.yaw[i],
+                self._box_look(i))
+        b = hit & on_box & (mover >= 0)
         if b.any():
             normal[b], albedo[b], reflect[b] = self._box_material(
-                points[b], dirs[b], idx[b], axis[b])
+                points[b], dirs[b], axis[b], m_centre[b], m_yaw[b],
+                self.movers.look(mover[b]))
+        mover = np.where(hit, mover, -1)
         return dict(
             t=np.where(hit, t, np.inf),
             hit=hit,
             normal=normal,
             albedo=albedo,
-            reflect=reflect)
+            reflect=reflect,
+            mover=mover)
+
+    def _box_look(self, idx: np.ndarray) -> dict:
+        """Appearance of static boxes ``idx`` (see :meth:`_box_material`)."""
+        return dict(
+            kind=self.kind[idx],
+            half=self.half[idx],
+            salt=self.salt[idx],
+            albedo=self.albedo[idx],
+            reflect=self.reflect[idx])
 
     def _ground_material(self, p: np.ndarray):
         _, gx, gz = self.ground_y(p[:, 0], p[:, 2])
@@ -352,9 +548,14 @@ class SyntheticScene:
                             [_LINE[1], _ROAD[1], _SIDEWALK[1]], _GRASS[1])
         return normal, albedo * tex[:, None], reflect * tex
 
-    def _box_material(self, p, dirs, idx, axis):
-        c, s = np.cos(self.yaw[idx]), np.sin(self.yaw[idx])
-        o = p - self.centre3[idx]
+    @staticmethod
+    def _box_material(p, dirs, axis, centre, yaw, look):
+        """Normals, albedo and reflectance of hits ``p`` (N, 3) on box faces
+        ``axis`` (N,) of boxes at ``centre`` (N, 3) with ``yaw`` (N,) and
+        the appearance ``look`` (per hit ``kind``, ``half``, ``salt``,
+        ``albedo``, ``reflect``)."""
+        c, s = np.cos(yaw), np.sin(yaw)
+        o = p - centre
         local = np.stack(
             [c * o[:, 0] - s * o[:, 2], o[:, 1], s * o[:, 0] + c * o[:, 2]],
             -1)
@@ -371,13 +572,13 @@ class SyntheticScene:
         ], -1)
         # face coordinates: u along the face, v height above the bottom
         u = np.where(axis == 0, local[:, 2], local[:, 0])
-        v = self.half[idx, 1] - local[:, 1]
+        v = look['half'][:, 1] - local[:, 1]
         cells = np.stack([np.floor(u / 0.5), np.floor(v / 0.5), axis], -1)
         tex = 0.8 + 0.35 * hash_noise(cells, 3) * 1.0
-        tex = tex + 0.1 * hash_noise(self.salt[idx, None] + cells * 7, 4)
-        albedo = self.albedo[idx] * tex[:, None]
-        reflect = self.reflect[idx] * tex
-        kind = self.kind[idx]
+        tex = tex + 0.1 * hash_noise(look['salt'][:, None] + cells * 7, 4)
+        albedo = look['albedo'] * tex[:, None]
+        reflect = look['reflect'] * tex
+        kind = look['kind']
         side = axis != 1
         window = (kind == 0) & side & (v > 4.0) & (np.mod(u, 3.0) > 1.0) & (
             np.mod(u, 3.0) < 2.2) & (np.mod(v, 3.2) > 1.0) & (

@@ -61,6 +61,14 @@ pair's prior is the same whether it was cached or registered on the fly.
 The old ICP (``utils/icp.py`` until this module replaced it, measured
 once, unpinned, by wall clock) missed the 0->3 pair (2.1 m). Open3D's
 import needs the system library libusb-1.0, absent from a bare machine.
+
+Deskewing (``deskew``, :meth:`ScanRegistration.register`): a swept scan
+(:mod:`.deskew`) is registered once as it is; both scans are then moved to
+their mid-sweep frames under a constant velocity, the rotation and
+translation of that first estimate (``'motion'``, the motion-model
+deskewing of KISS-ICP with the pair's own motion) or the rotation
+integrated from the IMU's gyro with the estimate's translation
+(``'imu'``), and registered again from the first estimate.
 """
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -68,6 +76,11 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import small_gicp
+
+from .deskew import SWEEP_TIME, deskew_points
+from .se3 import make_pose
+
+DESKEW_MODES = (None, 'motion', 'imu')
 
 
 @dataclass
@@ -106,6 +119,11 @@ class ScanRegistration:
             last must converge. Defaults to (20, 20).
         min_correspondences (int): Fewer correspondences at a level end
             the registration as failed. Defaults to 100.
+        deskew (str, optional): Motion compensation of swept scans in
+            :meth:`register`: ``'motion'`` or ``'imu'`` (see the module).
+            Defaults to None (scans registered as they are).
+        sweep_time (float): Duration (s) of one revolution of the LiDAR.
+            Defaults to 0.1.
     """
 
     def __init__(self,
@@ -116,7 +134,9 @@ class ScanRegistration:
                  voxel_sizes: Sequence[float] = (3.0, 0.8),
                  max_correspondence: Sequence[float] = (3.0, 0.5),
                  max_iterations: Sequence[int] = (20, 20),
-                 min_correspondences: int = 100) -> None:
+                 min_correspondences: int = 100,
+                 deskew: Optional[str] = None,
+                 sweep_time: float = SWEEP_TIME) -> None:
         if not len(voxel_sizes) == len(max_correspondence) == len(
                 max_iterations) > 0:
             raise ValueError(
@@ -135,6 +155,10 @@ class ScanRegistration:
         if num_neighbors < 3:
             raise ValueError(f'num_neighbors must be >= 3, got '
                              f'{num_neighbors}')
+        if deskew not in DESKEW_MODES or not sweep_time > 0:
+            raise ValueError(f'deskew must be one of {DESKEW_MODES} and '
+                             f'sweep_time positive, got {deskew!r} and '
+                             f'{sweep_time}')
         self.min_range = float(min_range)
         self.max_range = None if max_range is None else float(max_range)
         self.downsample = float(downsample)
@@ -143,6 +167,8 @@ class ScanRegistration:
         self.max_correspondence = tuple(float(d) for d in max_correspondence)
         self.max_iterations = tuple(int(n) for n in max_iterations)
         self.min_correspondences = int(min_correspondences)
+        self.deskew = deskew
+        self.sweep_time = float(sweep_time)
 
     def settings(self) -> dict:
         """Everything the result depends on, library version included
@@ -158,7 +184,9 @@ class ScanRegistration:
             voxel_sizes=list(self.voxel_sizes),
             max_correspondence=list(self.max_correspondence),
             max_iterations=list(self.max_iterations),
-            min_correspondences=self.min_correspondences)
+            min_correspondences=self.min_correspondences,
+            deskew=self.deskew,
+            sweep_time=self.sweep_time)
 
     def _crop(self, points: np.ndarray, name: str) -> np.ndarray:
         points = np.asarray(points)
@@ -268,11 +296,64 @@ class ScanRegistration:
                  source: np.ndarray,
                  target: np.ndarray,
                  init: Optional[np.ndarray] = None) -> Tuple[np.ndarray, Dict]:
-        """Prepare and register two scans (see :meth:`prepare`,
+        """Prepare and register two scans as they are (see :meth:`prepare`,
         :meth:`align`)."""
         return self.align(
             self.prepare(source, 'source'), self.prepare(target, 'target'),
             init)
+
+    def register(
+        self,
+        source: np.ndarray,
+        target: np.ndarray,
+        dt: Optional[float] = None,
+        imu_rotation: Optional[np.ndarray] = None,
+        prepared: Optional[Tuple[PreparedScan, PreparedScan]] = None
+    ) -> Tuple[np.ndarray, Dict]:
+        """Register the scan of a later frame onto an earlier one,
+        deskewing both as ``deskew`` says.
+
+        Args:
+            source (np.ndarray): Later scan (N, 3+), swept.
+            target (np.ndarray): Earlier scan (M, 3+), swept.
+            dt (float, optional): Time (s) between the two frames; needed
+                to deskew.
+            imu_rotation (np.ndarray, optional): Rotation (3, 3) of the
+                LiDAR over ``dt`` from the gyro (``deskew='imu'``); without
+                it the registration's own is used (``info['deskew']``
+                says which).
+            prepared (tuple, optional): ``source`` and ``target`` already
+                prepared (:meth:`prepare`), e.g. shared along a sequence.
+
+        Returns:
+            tuple[np.ndarray, dict]: ``T`` (4, 4) with ``target ~= T @
+            source`` and the ``info`` of :meth:`align`, plus ``deskew``
+            (the mode used; None when the scans were not deskewed: no
+            ``deskew``, or the first registration or the deskewed one did
+            not converge, which returns the first).
+        """
+        if prepared is None:
+            prepared = (self.prepare(source,
+                                     'source'), self.prepare(target, 'target'))
+        T, info = self.align(*prepared)
+        info['deskew'] = None
+        if self.deskew is None or not info['converged']:
+            return T, info
+        if dt is None or not dt > 0:
+            raise ValueError(f'deskewing needs the positive time between the '
+                             f'frames, got dt={dt}')
+        mode = 'imu' if (self.deskew == 'imu'
+                         and imu_rotation is not None) else 'motion'
+        motion = T if mode == 'motion' else make_pose(imu_rotation, T[:3, 3])
+        source, target = (
+            deskew_points(p, motion, dt, self.sweep_time)
+            for p in (source, target))
+        T_deskewed, deskewed = self.align(
+            self.prepare(source, 'source'), self.prepare(target, 'target'), T)
+        if not deskewed['converged']:  # keep the converged first estimate
+            return T, info
+        deskewed['deskew'] = mode
+        return T_deskewed, deskewed
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v}' for k, v in self.settings().items()

@@ -169,3 +169,46 @@ def pose_to_vector(T: np.ndarray) -> np.ndarray:
     :func:`so3_exp`."""
     T = np.asarray(T, dtype=np.float64)
     return np.concatenate([T[..., :3, 3], so3_log(T[..., :3, :3])], axis=-1)
+
+
+def _v_coefficients(theta: np.ndarray):
+    """``(1 - cos t) / t^2`` and ``(t - sin t) / t^3`` (Taylor series near
+    0), the coefficients of SE(3)'s left Jacobian ``V``."""
+    small = theta < 1e-4
+    t = np.where(small, 1.0, theta)
+    a = np.where(small, 0.5 - theta**2 / 24.0, (1.0 - np.cos(t)) / t**2)
+    b = np.where(small, 1.0 / 6.0 - theta**2 / 120.0, (t - np.sin(t)) / t**3)
+    return a, b
+
+
+def se3_exp(xi: np.ndarray) -> np.ndarray:
+    """Rigid transforms of twists: the SE(3) exponential.
+
+    Args:
+        xi (np.ndarray): Twists of shape (..., 6): translational part
+            ``v`` (m), then rotational part ``w`` (axis-angle, rad).
+
+    Returns:
+        np.ndarray: Transforms (..., 4, 4) ``[[exp(w), V(w) v], [0, 1]]``,
+        the motion after unit time at the constant body velocity ``xi``.
+    """
+    xi = np.asarray(xi, dtype=np.float64)
+    v, w = xi[..., :3], xi[..., 3:]
+    theta = np.linalg.norm(w, axis=-1)
+    a, b = _v_coefficients(theta)
+    W = skew(w)
+    V = np.eye(3) + a[..., None, None] * W + b[..., None, None] * (W @ W)
+    return make_pose(so3_exp(w), (V @ v[..., None])[..., 0])
+
+
+def se3_log(T: np.ndarray) -> np.ndarray:
+    """Twists (..., 6) of rigid transforms (..., 4, 4), the inverse of
+    :func:`se3_exp` (rotation angles below pi)."""
+    T = np.asarray(T, dtype=np.float64)
+    w = so3_log(T[..., :3, :3])
+    theta = np.linalg.norm(w, axis=-1)
+    a, b = _v_coefficients(theta)
+    W = skew(w)
+    V = np.eye(3) + a[..., None, None] * W + b[..., None, None] * (W @ W)
+    v = np.linalg.solve(V, T[..., :3, 3:])[..., 0]
+    return np.concatenate([v, w], axis=-1)

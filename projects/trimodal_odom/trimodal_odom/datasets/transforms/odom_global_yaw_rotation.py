@@ -5,6 +5,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
+from ...utils.imu_integration import lidar_to_imu_frame
 from ...utils.se3 import se3_inverse
 
 
@@ -80,16 +81,9 @@ class OdomGlobalYawRotation(BaseTransform):
         self.camera = camera
 
     def _imu_rotation(self, results: dict, R_z: np.ndarray) -> np.ndarray:
-        frame = results['imu_frame']
-        if frame == 'lidar':
-            return R_z
-        if frame == 'camera':
-            R_c = results['Tr'][:3, :3]
-            return R_c @ R_z @ R_c.T
-        if frame == 'imu':
-            R_vi = results['T_velo_imu'][:3, :3]
-            return R_vi.T @ R_z @ R_vi
-        raise ValueError(f'unknown imu_frame {frame!r}')
+        C = lidar_to_imu_frame(results['imu_frame'], results['Tr'],
+                               results.get('T_velo_imu'))
+        return C @ R_z @ C.T
 
     def transform(self, results: dict) -> dict:
         if np.random.rand() >= self.prob:
@@ -110,8 +104,9 @@ class OdomGlobalYawRotation(BaseTransform):
         for cloud in results['points']:
             # BasePoints.rotate multiplies row vectors: p' = p @ R_z^T.
             cloud.rotate(torch.from_numpy(R_z.T).to(cloud.tensor.dtype))
-        results['gt_pose'] = rotate_relative_pose(results['gt_pose'], R_z,
-                                                  results['Tr'])
+        if results.get('gt_pose') is not None:
+            results['gt_pose'] = rotate_relative_pose(results['gt_pose'], R_z,
+                                                      results['Tr'])
         imu = results.get('imu')
         if imu is not None and len(imu):
             R = self._imu_rotation(results, R_z).astype(np.float32)

@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
+from ...utils.imu_integration import gyro_lidar_rotation
 from ...utils.registration import ScanRegistration
 from ...utils.se3 import pose_to_vector, se3_inverse
 from ..reg_prior_cache import RegPriorCache, reg_prior_file_name
@@ -50,6 +51,10 @@ class OdomScanRegistration(BaseTransform):
       (:class:`OdomPointsRangeFilter`) does not: the cache registered the
       whole scans within ``min_range`` / ``max_range``.
     - ``prior_cache=None``: every pair is registered on the fly.
+    - A deskewing registration (``deskew='motion'`` / ``'imu'``, see
+      :meth:`ScanRegistration.register`) takes the time between the frames
+      from ``times`` and the gyro rotation from the raw ``imu`` window
+      (place it before :class:`NormalizeOdomIMU`).
 
     Each of these cases is logged once. Place the transform after the
     augmentations that move the clouds. Samples without LiDAR are passed
@@ -61,8 +66,8 @@ class OdomScanRegistration(BaseTransform):
     and ``lidar_paths`` with a cache.
     Added Keys: ``reg_prior`` (np.ndarray float32 (6, )) when registered,
     ``reg_info`` (dict: ``converged``, ``iterations``,
-    ``num_correspondences``, ``error``, ``source``: ``'cache'`` or
-    ``'registered'``).
+    ``num_correspondences``, ``error``, ``deskew`` (the mode used or None),
+    ``source``: ``'cache'`` or ``'registered'``).
 
     Args:
         prior_cache (str, optional): Folder of the cached priors
@@ -98,11 +103,28 @@ class OdomScanRegistration(BaseTransform):
         return self._caches[seq].lookup(results['frame_ids'],
                                         results['lidar_paths'])
 
+    def _imu_rotation(self, results: dict) -> Optional[np.ndarray]:
+        """Gyro rotation over the pair for ``deskew='imu'``, or None."""
+        imu = results.get('imu')
+        if (self.registration.deskew != 'imu' or imu is None or not len(imu)
+                or not results.get('has_imu', True)):
+            return None
+        if results.get('imu_normalized', False):
+            raise ValueError(f'{self.__class__.__name__} deskews with the '
+                             'raw IMU: place it before NormalizeOdomIMU')
+        return gyro_lidar_rotation(imu, results['times'][1],
+                                   results['imu_frame'], results['Tr'],
+                                   results.get('T_velo_imu'))
+
     def _register(self, clouds, results: dict):
         start = time.perf_counter()
+        times = results.get('times')
+        dt = None if times is None else times[1] - times[0]
         try:
-            T, info = self.registration(clouds[1].tensor[:, :3].numpy(),
-                                        clouds[0].tensor[:, :3].numpy())
+            T, info = self.registration.register(
+                clouds[1].tensor[:, :3].numpy(),
+                clouds[0].tensor[:, :3].numpy(), dt,
+                self._imu_rotation(results))
         except ValueError as e:
             raise ValueError(
                 f'{self.__class__.__name__}: sequence {results.get("seq")} '

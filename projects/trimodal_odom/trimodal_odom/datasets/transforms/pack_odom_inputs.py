@@ -18,15 +18,16 @@ class PackOdomInputs(BaseTransform):
     - imu (Tensor): float32 (L, 6) ``[acc xyz, gyro xyz]``.
     - modality_mask (Tensor): bool (3,), ``[camera, lidar, imu]`` present.
 
-    The data sample holds ``gt_pose`` (float32 (4, 4)) and the metainfo
+    The data sample holds ``gt_pose`` (float32 (4, 4); absent for a sample
+    without ground truth) and the metainfo
     ``seq``, ``frame_ids``, ``times``, ``has_imu``, ``sample_idx``, ``Tr``,
-    ``imu_time`` and, when augmented, ``yaw_rotation``, when registered
+    ``P2``, ``imu_time`` and, when augmented, ``yaw_rotation``, when registered
     (:class:`OdomScanRegistration`), ``reg_prior`` (float32 (6, )).
     """
 
     META_KEYS = ('seq', 'frame_ids', 'times', 'has_imu', 'sample_idx', 'Tr',
-                 'img_shape', 'ori_shape', 'scale_factor', 'yaw_rotation',
-                 'reg_prior')
+                 'P2', 'img_shape', 'ori_shape', 'scale_factor',
+                 'yaw_rotation', 'reg_prior')
 
     def transform(self, results: dict) -> dict:
         modality = results.get('modality', {})
@@ -55,8 +56,9 @@ class PackOdomInputs(BaseTransform):
             [camera and results.get('camera_valid', True), lidar, has_imu])
 
         sample = OdometryDataSample()
-        sample.gt_pose = torch.from_numpy(
-            np.asarray(results['gt_pose'], dtype=np.float32))
+        if results.get('gt_pose') is not None:  # None: no ground truth
+            sample.gt_pose = torch.from_numpy(
+                np.asarray(results['gt_pose'], dtype=np.float32))
         meta = {k: results[k] for k in self.META_KEYS if k in results}
         meta['has_imu'] = has_imu
         if imu is not None:

@@ -97,7 +97,11 @@ class KittiOdomMetric(BaseMetric):
     Estimated and ground-truth trajectories are written in the KITTI pose
     format (``{seq}_pred.txt``, ``{seq}_gt.txt``, readable by ``evo_traj
     kitti``), with a top-view plot ``{seq}_traj.png`` and
-    ``{seq}_frames.txt`` (the frame index of each pose).
+    ``{seq}_frames.txt`` (the frame index of each pose). A model with a
+    gated fusion (samples with ``pred_gates``, see
+    :meth:`TrimodalOdometry.forward`) also gets ``{seq}_gates.txt``: per
+    pair of the chain its first frame and the weight of each modality
+    (header: the ``gate_modalities``).
 
     Args:
         lengths (Sequence[float]): Segment lengths in metres.
@@ -175,12 +179,15 @@ class KittiOdomMetric(BaseMetric):
                 raise ValueError(
                     f'sequence {sample["seq"]} frames {sample["frame_ids"]}:'
                     f' pred_pose must be a finite (4, 4) matrix')
-            self.results.append(
-                dict(
-                    seq=str(sample['seq']),
-                    frame_ids=tuple(int(f) for f in sample['frame_ids']),
-                    pred=pred,
-                    gt=_to_numpy(sample['gt_pose'])))
+            result = dict(
+                seq=str(sample['seq']),
+                frame_ids=tuple(int(f) for f in sample['frame_ids']),
+                pred=pred,
+                gt=_to_numpy(sample['gt_pose']))
+            if 'pred_gates' in sample:
+                result['gates'] = _to_numpy(sample['pred_gates'])
+                result['gate_modalities'] = tuple(sample['gate_modalities'])
+            self.results.append(result)
 
     @staticmethod
     def chain(seq: str, results: List[dict]) -> List[dict]:
@@ -275,6 +282,9 @@ class KittiOdomMetric(BaseMetric):
                 save_poses(osp.join(out_dir, f'{seq}_pred.txt'), trajs['pred'])
                 for b in self.baselines:
                     save_poses(osp.join(out_dir, f'{seq}_{b}.txt'), trajs[b])
+                if 'gates' in chain[0]:
+                    self.save_gates(
+                        osp.join(out_dir, f'{seq}_gates.txt'), chain)
                 if self.save_plots:
                     plot_trajectories(
                         osp.join(out_dir, f'{seq}_traj.png'),
@@ -300,6 +310,18 @@ class KittiOdomMetric(BaseMetric):
             logger.info(f'trajectories (KITTI pose format) and plots are in '
                         f'{out_dir}')
         return metrics
+
+    @staticmethod
+    def save_gates(path: str, chain: List[dict]) -> None:
+        """Write the fusion gates of a chain: a header naming the
+        modalities, then per pair its first frame and the M gates."""
+        rows = np.array([[r['frame_ids'][0], *r['gates']] for r in chain])
+        fmt = ['%d'] + ['%.6f'] * (rows.shape[1] - 1)
+        np.savetxt(
+            path,
+            rows,
+            fmt=fmt,
+            header='frame ' + ' '.join(chain[0]['gate_modalities']))
 
     @staticmethod
     def format_table(per_seq: Dict[str, Dict[str, dict]]) -> str:

@@ -1,6 +1,6 @@
 """Common part of the odometry fusion modules: masking and dropout."""
 from abc import abstractmethod
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet3d.utils import OptMultiConfig
@@ -72,15 +72,23 @@ class BaseOdomFusion(BaseModule):
             kept[lost.nonzero().flatten(), pick] = True
         return kept
 
-    def forward(self, feats: List[Tensor], mask: Tensor) -> Tensor:
+    def forward(
+        self,
+        feats: List[Tensor],
+        mask: Tensor,
+        return_gates: bool = False
+    ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Fuse features.
 
         Args:
             feats (list[Tensor]): One (N, C_i) feature per modality.
             mask (Tensor): Present modalities, bool of shape (N, M).
+            return_gates (bool): Also return :meth:`modality_gates`.
+                Defaults to False.
 
         Returns:
-            Tensor: Fused feature of shape (N, out_channels).
+            Tensor | tuple: Fused feature of shape (N, out_channels); with
+            ``return_gates`` also the gates (N, M) or None.
         """
         if len(feats) != len(self.modalities):
             raise ValueError(f'expected {len(self.modalities)} features '
@@ -90,7 +98,27 @@ class BaseOdomFusion(BaseModule):
         feats = [
             f * m[:, None].to(f.dtype) for f, m in zip(feats, mask.unbind(1))
         ]
-        return self.dropout(self.fuse(feats, mask.to(feats[0].dtype)))
+        mask = mask.to(feats[0].dtype)
+        fused = self.dropout(self.fuse(feats, mask))
+        if not return_gates:
+            return fused
+        return fused, self.modality_gates(feats, mask)
+
+    def modality_gates(self, feats: List[Tensor],
+                       mask: Tensor) -> Optional[Tensor]:
+        """Weight of each modality in the fusion of each sample, for
+        reading and plotting: the mean gate over the modality's channels
+        times its mask (0 for an absent or dropped modality, 1 for one
+        passed ungated), each in [0, 1].
+
+        Args:
+            feats (list[Tensor]): Masked features (N, C_i).
+            mask (Tensor): Float mask (N, M).
+
+        Returns:
+            Tensor | None: (N, M), or None for a fusion without gates.
+        """
+        return None
 
     @abstractmethod
     def fuse(self, feats: List[Tensor], mask: Tensor) -> Tensor:

@@ -46,9 +46,20 @@ class PointGateFusion(BaseOdomFusion):
                       hidden_channels), nn.ReLU(inplace=True),
             nn.Linear(hidden_channels, gate_channels))
 
+    def _gate(self, feats: List[Tensor], mask: Tensor) -> Tensor:
+        """The gate (N, 1) or (N, C_point) of the point feature."""
+        return torch.sigmoid(self.gate(torch.cat(feats + [mask], dim=1)))
+
+    def modality_gates(self, feats: List[Tensor], mask: Tensor) -> Tensor:
+        """The modality mask (N, M), the point column scaled by the mean
+        of the point gate (the other modalities pass ungated)."""
+        gates = mask.clone()
+        gates[:, self.point_index] *= self._gate(feats, mask).mean(1)
+        return gates
+
     def fuse(self, feats: List[Tensor], mask: Tensor) -> Tensor:
         """Gate the point feature and concatenate (N, sum(C_i))."""
-        g = torch.sigmoid(self.gate(torch.cat(feats + [mask], dim=1)))
+        g = self._gate(feats, mask)
         feats = list(feats)
         feats[self.point_index] = feats[self.point_index] * g
         return torch.cat(feats, dim=1)

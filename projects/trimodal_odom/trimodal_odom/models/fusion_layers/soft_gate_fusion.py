@@ -25,7 +25,18 @@ class SoftGateFusion(BaseOdomFusion):
         self.gate = nn.Linear(self.out_channels + len(self.modalities),
                               self.out_channels)
 
+    def _gate(self, f: Tensor, mask: Tensor) -> Tensor:
+        """The sigmoid mask (N, sum(C_i)) of the concatenated features."""
+        return torch.sigmoid(self.gate(torch.cat([f, mask], dim=1)))
+
     def fuse(self, feats: List[Tensor], mask: Tensor) -> Tensor:
         """Gate the concatenated features (N, sum(C_i))."""
         f = torch.cat(feats, dim=1)
-        return f * torch.sigmoid(self.gate(torch.cat([f, mask], dim=1)))
+        return f * self._gate(f, mask)
+
+    def modality_gates(self, feats: List[Tensor], mask: Tensor) -> Tensor:
+        """Mean of the sigmoid mask over each modality's channels, times
+        the modality mask (N, M)."""
+        g = self._gate(torch.cat(feats, dim=1), mask)
+        means = [c.mean(1) for c in g.split(list(self.in_channels), dim=1)]
+        return torch.stack(means, dim=1) * mask

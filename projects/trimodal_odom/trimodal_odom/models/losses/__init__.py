@@ -1,3 +1,4 @@
 from .geodesic_rotation_loss import GeodesicRotationLoss
+from .photometric_reprojection_loss import PhotometricReprojectionLoss
 
-__all__ = ['GeodesicRotationLoss']
+__all__ = ['GeodesicRotationLoss', 'PhotometricReprojectionLoss']

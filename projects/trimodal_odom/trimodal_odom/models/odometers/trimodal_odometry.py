@@ -1,5 +1,5 @@
 """Camera + LiDAR + IMU odometry network."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..data_preprocessors import OdometryDataPreprocessor
 from ..data_preprocessors.odometry_data_preprocessor import MODALITIES
+from ..utils.so3_torch import pose_vector_to_matrix
 
 # Column of each modality in ``inputs['modality_mask']``.
 MODALITY_INDEX = {m: i for i, m in enumerate(MODALITIES)}
@@ -41,6 +42,12 @@ class TrimodalOdometry(BaseModel):
             have; the data preprocessor refuses a batch with a sample
             without one. Others may be absent per sample (``modality_mask``
             False), e.g. IMU for KITTI sequence 03. Defaults to ().
+        self_supervised_loss (dict, optional): Config of a loss of the
+            predicted poses that needs no ground truth,
+            :class:`PhotometricReprojectionLoss` (added as
+            ``loss_photometric``): with it a batch may hold samples without
+            ``gt_pose`` (sequences without poses), trained by it alone.
+            Defaults to None.
         data_preprocessor (dict, optional): Config of the data
             preprocessor. Defaults to None.
         init_cfg (dict or list[dict], optional): Initialisation config.
@@ -52,6 +59,7 @@ class TrimodalOdometry(BaseModel):
                  fusion: ConfigType,
                  pose_head: ConfigType,
                  required_modalities: Sequence[str] = (),
+                 self_supervised_loss: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -81,6 +89,8 @@ class TrimodalOdometry(BaseModel):
         self.fusion = MODELS.build(fusion)
         self.pose_head = MODELS.build(
             dict(pose_head, in_channels=self.fusion.out_channels))
+        self.self_supervised_loss = (None if self_supervised_loss is None else
+                                     MODELS.build(self_supervised_loss))
         if isinstance(self.data_preprocessor, OdometryDataPreprocessor):
             # the samples of every batch are checked against them there,
             # on the host, before the inputs go to the device
@@ -125,7 +135,11 @@ class TrimodalOdometry(BaseModel):
                              f'{tuple(full.shape)}')
         return full.bool()[:, [MODALITY_INDEX[m] for m in self.modalities]]
 
-    def extract_feat(self, inputs: dict) -> Tensor:
+    def extract_feat(
+        self,
+        inputs: dict,
+        return_gates: bool = False
+    ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Encode every modality and fuse.
 
         Args:
@@ -133,9 +147,12 @@ class TrimodalOdometry(BaseModel):
                 with ``points_mask`` (N, 2, P), ``imu`` (N, L, 6) with
                 ``imu_mask`` (N, L), ``modality_mask`` (N, 3); only the keys
                 of the configured modalities are needed.
+            return_gates (bool): Also return the fusion's per-modality
+                gates (N, M) (:meth:`BaseOdomFusion.modality_gates`; None
+                for a fusion without gates). Defaults to False.
 
         Returns:
-            Tensor: Fused features of shape (N, C).
+            Tensor | tuple: Fused features of shape (N, C), and the gates.
         """
         mask = self._check_inputs(inputs)
         feats = []
@@ -144,7 +161,7 @@ class TrimodalOdometry(BaseModel):
             args = (inputs[key], ) if mask_key is None else (inputs[key],
                                                              inputs[mask_key])
             feats.append(self.encoders[m](*args))
-        return self.fusion(feats, mask)
+        return self.fusion(feats, mask, return_gates=return_gates)
 
     def registration_prior(self, inputs: dict,
                            data_samples: Optional[List[BaseDataElement]]
@@ -175,6 +192,83 @@ class TrimodalOdometry(BaseModel):
             rows.append(torch.as_tensor(prior, dtype=torch.float32))
         return torch.stack(rows).to(inputs['points'].device)
 
+    def _poses(self, feats: Tensor, prior: Optional[Tensor]) -> Tensor:
+        """Pose vectors (N, 6) of the head, with the priors if any."""
+        return self.pose_head(feats) if prior is None else self.pose_head(
+            feats, prior)
+
+    def loss(self, inputs: dict,
+             data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
+        """The pose head's losses on the samples with ``gt_pose`` and the
+        self-supervised loss, if configured, on all.
+
+        Args:
+            inputs (dict): See :meth:`extract_feat`.
+            data_samples (list[BaseDataElement]): The batch's samples.
+
+        Returns:
+            dict[str, Tensor]: ``loss_trans``, ``loss_rot`` (zero without
+            a labelled sample) and ``loss_photometric``.
+        """
+        feats = self.extract_feat(inputs)
+        prior = self.registration_prior(inputs, data_samples)
+        labelled = [i for i, s in enumerate(data_samples) if 'gt_pose' in s]
+        if len(labelled) < len(data_samples) and \
+                self.self_supervised_loss is None:
+            raise ValueError(
+                f'{len(data_samples) - len(labelled)} samples without '
+                'gt_pose (e.g. sequences without poses) and no '
+                'self_supervised_loss to train them')
+        if len(labelled) == len(data_samples):
+            args = (feats, data_samples) + (() if prior is None else (prior, ))
+            losses = self.pose_head.loss(*args)
+        else:
+            pred = self._poses(feats, prior)
+            losses = (
+                self.pose_head.loss_by_pred(
+                    pred[labelled], [data_samples[i]
+                                     for i in labelled]) if labelled else
+                dict(loss_trans=pred.sum() * 0.0, loss_rot=pred.sum() * 0.0))
+        if self.self_supervised_loss is not None:
+            losses['loss_photometric'] = self._photometric(
+                inputs, data_samples, self._poses(feats, prior))
+        return losses
+
+    def _photometric(self, inputs: dict, data_samples: List[BaseDataElement],
+                     pred: Tensor) -> Tensor:
+        """:attr:`self_supervised_loss` of the poses ``pred`` (N, 6): the
+        scan of frame ``t`` in its camera-0 frame (``Tr``) warped between
+        the two images (``P2`` scaled by the images' ``scale_factor``);
+        samples without camera or LiDAR (``modality_mask``) are left out.
+        """
+        for key in ('imgs', 'points', 'points_mask'):
+            if key not in inputs:
+                raise ValueError(f'the self-supervised loss needs the '
+                                 f'input {key!r} (camera and LiDAR data)')
+        device = pred.device
+        Tr, P = [], []
+        for i, sample in enumerate(data_samples):
+            meta = sample.metainfo
+            if meta.get('P2') is None or 'Tr' not in meta:
+                raise ValueError(
+                    f'sample {i} (sequence {meta.get("seq")} frames '
+                    f'{meta.get("frame_ids")}): the self-supervised loss '
+                    'needs the calibration Tr and P2')
+            sx, sy = meta.get('scale_factor', (1.0, 1.0))
+            Tr.append(np.asarray(meta['Tr'], dtype=np.float64))
+            P.append(np.diag([sx, sy, 1.0]) @ np.asarray(meta['P2']))
+        Tr = torch.as_tensor(np.stack(Tr), dtype=pred.dtype, device=device)
+        P = torch.as_tensor(np.stack(P), dtype=pred.dtype, device=device)
+        points = inputs['points'][:, 0, :, :3].to(pred.dtype)
+        points = torch.einsum('nij,nqj->nqi', Tr[:, :3, :3],
+                              points) + Tr[:, None, :3, 3]
+        mask = inputs['points_mask'][:, 0]
+        if 'modality_mask' in inputs:
+            usable = inputs['modality_mask'][:, :2].all(1)
+            mask = mask & usable[:, None]
+        return self.self_supervised_loss(inputs['imgs'], points, P,
+                                         pose_vector_to_matrix(pred), mask)
+
     def forward(self,
                 inputs: dict,
                 data_samples: Optional[List[BaseDataElement]] = None,
@@ -187,7 +281,10 @@ class TrimodalOdometry(BaseModel):
             data_samples (list[BaseDataElement], optional): Samples with
                 ``gt_pose`` (4, 4) for ``'loss'``.
             mode (str): ``'loss'`` returns a dict of losses, ``'predict'``
-                the data samples with ``pred_pose`` (4, 4), ``'tensor'``
+                the data samples with ``pred_pose`` (4, 4) and, for a gated
+                fusion, ``pred_gates`` (M, ) (the weight of each modality,
+                in the order of the metainfo ``gate_modalities``),
+                ``'tensor'``
                 the pose vectors (N, 6) (translation, axis-angle).
 
         Returns:
@@ -196,20 +293,19 @@ class TrimodalOdometry(BaseModel):
         if mode == 'loss':
             if data_samples is None:
                 raise ValueError('mode "loss" needs data_samples')
-            feats = self.extract_feat(inputs)
-            prior = self.registration_prior(inputs, data_samples)
-            if prior is None:
-                return self.pose_head.loss(feats, data_samples)
-            return self.pose_head.loss(feats, data_samples, prior)
+            return self.loss(inputs, data_samples)
         if mode == 'predict':
-            feats = self.extract_feat(inputs)
+            feats, gates = self.extract_feat(inputs, return_gates=True)
             prior = self.registration_prior(inputs, data_samples)
             poses = self.pose_head.predict(feats) if prior is None else \
                 self.pose_head.predict(feats, prior)
             if data_samples is None:
                 data_samples = [BaseDataElement() for _ in range(len(poses))]
-            for sample, pose in zip(data_samples, poses):
+            for i, (sample, pose) in enumerate(zip(data_samples, poses)):
                 sample.pred_pose = pose.detach()
+                if gates is not None:
+                    sample.pred_gates = gates[i].detach()
+                    sample.set_metainfo(dict(gate_modalities=self.modalities))
             return data_samples
         if mode == 'tensor':
             return self.pose_head(self.extract_feat(inputs))

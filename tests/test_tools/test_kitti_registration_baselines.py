@@ -1,0 +1,63 @@
+"""tools/analysis_tools/kitti_registration_baselines.py on the swept
+hard-tiny sample: the trajectories give the reported figures back, a
+failed registration repeats the previous step and the per-condition
+errors follow the manifest (deskewing itself: test_registration.py)."""
+import json
+import os.path as osp
+import runpy
+import sys
+
+import numpy as np
+import pytest
+
+from projects.trimodal_odom.trimodal_odom.converters import \
+    create_kitti_odom_infos
+from projects.trimodal_odom.trimodal_odom.evaluation import evaluate_trajectory
+from projects.trimodal_odom.trimodal_odom.testing import generate_hard_sample
+from projects.trimodal_odom.trimodal_odom.utils import load_poses
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+TOOL = osp.join(REPO, 'tools', 'analysis_tools',
+                'kitti_registration_baselines.py')
+
+
+def test_registration_baselines(tmp_path, monkeypatch):
+    root = str(tmp_path / 'hard')
+    generate_hard_sample(root, preset='hard-tiny')
+    create_kitti_odom_infos(root)
+    out = tmp_path / 'out'
+    monkeypatch.setattr(
+        sys, 'argv', [TOOL, root, '--sequences', '00', '--out-dir',
+                      str(out)])
+    with pytest.raises(SystemExit) as e:
+        runpy.run_path(TOOL, run_name='__main__')
+    assert e.value.code == 0
+    summary = json.loads((out / 'registration_baselines.json').read_text())
+    res = {b: r['sequences']['00'] for b, r in summary['results'].items()}
+    assert set(res) == {
+        'registration', 'registration_deskew_motion',
+        'registration_deskew_imu', 'constant_velocity', 'mean_motion'
+    }
+    gt = load_poses(osp.join(root, 'poses', '00.txt'))
+    for name, r in res.items():
+        est = load_poses(osp.join(out, name, '00.txt'))
+        _, metrics = evaluate_trajectory(gt, est)
+        assert metrics['rpe_t'] == pytest.approx(r['rpe_t'], 1e-6), name
+        # the hard-tiny manifest: a dark camera stretch, an open road for
+        # the LiDAR, its approach cleared of structure
+        assert set(r['conditions']) == {'near_open_road', 'dark', 'open_road'}
+        assert sum(c['num'] for c in r['conditions'].values()) == 39
+    plain = res['registration']
+    assert plain['failed'] > 0 and plain['deskewed_with'] == {'': 39}
+    assert res['registration_deskew_imu']['deskewed_with']['imu'] > 20
+    # failed pairs repeat the previous step
+    est = load_poses(osp.join(out, 'registration', '00.txt'))
+    with np.load(out / 'priors_registration' / 'kitti_reg_priors_00.npz') as d:
+        failed = np.flatnonzero(~d['converged'])
+    k = failed[failed > 0][0]
+    steps = np.linalg.solve(est[:-1], est[1:])
+    np.testing.assert_allclose(steps[k], steps[k - 1], atol=1e-9)
+    # the LiDAR is worse than the camera-only failure in its open road
+    for name in ('registration', 'registration_deskew_motion'):
+        cond = res[name]['conditions']
+        assert cond['open_road']['t_err'] > 3 * cond['dark']['t_err']

@@ -1,0 +1,229 @@
+"""The hard presets: swept scans, moving cars and failure stretches where
+the manifest says, in the real layouts."""
+import json
+import os.path as osp
+import runpy
+import shutil
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from projects.trimodal_odom.trimodal_odom.converters.kitti_imu_io import \
+    load_kitti_imu
+from projects.trimodal_odom.trimodal_odom.converters.oxts_io import \
+    load_oxts_packets
+from projects.trimodal_odom.trimodal_odom.testing import (generate_hard_sample,
+                                                          read_sample_stamp)
+from projects.trimodal_odom.trimodal_odom.testing.hard_sample import (
+    HARD_PRESETS, _trajectory)
+from projects.trimodal_odom.trimodal_odom.testing.sensor_failures import \
+    plan_stretches
+from projects.trimodal_odom.trimodal_odom.testing.swept_lidar import \
+    SensorTrajectory
+from projects.trimodal_odom.trimodal_odom.testing.synthetic_scene import (
+    SyntheticScene, path_arcs)
+from projects.trimodal_odom.trimodal_odom.utils.deskew import \
+    point_time_offsets
+from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (load_calib,
+                                                                 load_poses,
+                                                                 load_times,
+                                                                 load_velodyne)
+
+CLI = osp.join(
+    osp.dirname(__file__), '..', '..', '..', 'tools', 'misc',
+    'generate_kitti_sample.py')
+CAR_HALF = np.array([0.85, 0.75, 2.15])
+# real KITTI IMU (sequence 00, 401 frames), standing in for the recording of
+# the sample's drive
+REAL_IMU = osp.join(
+    osp.dirname(__file__), '..', '..', 'data', 'kitti', 'imus',
+    '00_frames0600-1000.mat')
+
+
+@pytest.fixture(scope='module')
+def hard(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('hard'))
+    return root, generate_hard_sample(root, preset='hard-tiny')
+
+
+def _sequence(root):
+    seq_dir = osp.join(root, 'sequences', '00')
+    poses = load_poses(osp.join(root, 'poses', '00.txt'))
+    times = load_times(osp.join(seq_dir, 'times.txt'))
+    Tr = load_calib(osp.join(seq_dir, 'calib.txt'))['Tr']
+    return seq_dir, poses, times, Tr
+
+
+def _world_points(root, i):
+    """Scan ``i`` in the world, every point placed with the sensor pose of
+    its own time (read from its azimuth); and those times (N,)."""
+    seq_dir, poses, times, Tr = _sequence(root)
+    points = load_velodyne(osp.join(seq_dir, 'velodyne', f'{i:06d}.bin'))
+    xyz = points[:, :3].astype(np.float64)
+    t = times[i] + point_time_offsets(xyz)
+    T = SensorTrajectory(times, poses @ Tr)(t)
+    return np.einsum('nij,nj->ni', T[:, :3, :3], xyz) + T[:, :3, 3], t
+
+
+def _car_local(scene, car, t, arcs, times, world):
+    """Points ``world`` (N, 3) in the frame of ``car`` (manifest entry) at
+    times ``t`` (N,)."""
+    p = car['arc']
+    s = p['a'] + p['b'] * t + p['c'] * np.interp(t, times, arcs)
+    xz, tangent = scene.road_pose(s)
+    right = np.stack([tangent[:, 1], -tangent[:, 0]], -1)
+    rel = world[:, [0, 2]] - xz - car['lateral'] * right
+    along = (rel * tangent).sum(1)
+    across = (rel * right).sum(1)
+    height = scene.ground_y(world[:, 0], world[:, 2], grad=False)[0] - \
+        world[:, 1]
+    return np.stack([across, height, along], -1)
+
+
+def _inside(local):
+    return (np.abs(local[:, 0]) < CAR_HALF[0] + 0.1) & (np.abs(
+        local[:, 2]) < CAR_HALF[2] + 0.1) & (local[:, 1] > 0.2) & (
+            local[:, 1] < 1.6)
+
+
+def test_layout_and_manifest(hard):
+    root, manifest = hard
+    info = manifest['sequences']['00']
+    assert info['num_frames'] == 40 and info['labelled'] and info['has_oxts']
+    assert info['drive'] == '2011_10_03_drive_0027'
+    assert len(load_poses(osp.join(root, 'poses', '00.txt'))) == 40
+    assert {f['kind'] for f in info['failures']} == {'open_road', 'dark'}
+    assert manifest['lidar']['sweep_time'] == 0.1
+    assert read_sample_stamp(root)['manifest'] == json.loads(
+        json.dumps(manifest))
+
+
+def test_moving_cars_are_seen_and_move(hard):
+    """Points of the scans fall in the boxes of the manifest's cars at the
+    scans' times; where a car drove more than its length since an earlier
+    frame, its points are out of its box of that time."""
+    root, manifest = hard
+    _, poses, times, _ = _sequence(root)
+    arcs = path_arcs(poses)
+    scene = SyntheticScene(
+        poses,
+        np.random.default_rng(0),
+        margin=manifest['lidar']['max_range'] + 20)
+    seen, moved = set(), 0
+    for i in range(6, 40, 3):
+        world, t = _world_points(root, i)
+        for k, car in enumerate(manifest['sequences']['00']['moving_cars']):
+            now = _inside(_car_local(scene, car, t, arcs, times, world))
+            if now.sum() < 20:
+                continue
+            seen.add(k)
+            back = t[now] - (times[i] - times[i - 6])
+            earlier = _car_local(scene, car, back, arcs, times, world[now])
+            if np.abs(np.median(earlier[:, 2])) > 2 * CAR_HALF[2]:
+                assert _inside(earlier).mean() < 0.2
+                moved += 1
+    assert len(seen) >= 2 and moved >= 3
+
+
+def test_failure_stretches_where_the_manifest_says(hard):
+    root, manifest = hard
+    seq_dir, poses, times, _ = _sequence(root)
+    failures = {f['kind']: f for f in manifest['sequences']['00']['failures']}
+    scene = SyntheticScene(
+        poses,
+        np.random.default_rng(0),
+        margin=manifest['lidar']['max_range'] + 20)
+    arcs = path_arcs(poses)
+
+    def static_structure(i):
+        """Fraction of the points of scan ``i`` above the ground and not on
+        a moving car."""
+        world, t = _world_points(root, i)
+        ground = scene.ground_y(world[:, 0], world[:, 2], grad=False)[0]
+        above = ground - world[:, 1] > 0.3
+        for car in manifest['sequences']['00']['moving_cars']:
+            above &= ~_inside(_car_local(scene, car, t, arcs, times, world))
+        return above.mean()
+
+    # nothing static in the stretch; more and more approaching it back from
+    # 25 m before (the scene is cleared the LiDAR's range, 40 m, around it)
+    road = failures['open_road']
+    inside = [static_structure(i) for i in range(road['first'], road['last'])]
+    before = np.flatnonzero(arcs < road['arc'][0] - 25)
+    assert len(before) >= 3
+    assert max(inside) < 0.01
+    assert min(static_structure(i) for i in before) > 0.04
+
+    def brightness(i):
+        return cv2.imread(osp.join(seq_dir, 'image_2', f'{i:06d}.png')).mean()
+
+    dark = failures['dark']
+    normal = [
+        brightness(i) for i in range(40)
+        if not dark['first'] <= i <= dark['last']
+    ]
+    dimmed = [brightness(i) for i in range(dark['first'], dark['last'] + 1)]
+    assert max(dimmed) < 0.2 * min(normal)
+
+
+def test_bad_settings(tmp_path):
+    with pytest.raises(ValueError, match='preset'):
+        generate_hard_sample(str(tmp_path), preset='hardest')
+    with pytest.raises(ValueError, match=r"\['05'\]"):
+        generate_hard_sample(
+            str(tmp_path), preset='hard-tiny', sequences=['05'])
+    with pytest.raises(ValueError, match='cannot hold'):
+        generate_hard_sample(str(tmp_path), preset='hard-tiny', num_frames=10)
+    with pytest.raises(ValueError, match='not found'):
+        generate_hard_sample(
+            str(tmp_path), preset='hard-tiny', poses_root=str(tmp_path))
+
+
+def test_cli(tmp_path, monkeypatch, capsys):
+    root = str(tmp_path / 'cli')
+    monkeypatch.setattr(sys, 'argv', [CLI, root, '--preset', 'hard-tiny'])
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'wrote sequences' in capsys.readouterr().out
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'already complete' in capsys.readouterr().out
+
+
+def test_oxts_hold_the_recorded_imu(tmp_path):
+    """With ``imu_root`` the OXTS of the hard sample carry the recorded
+    accelerations and angular rates of the drive, frame ``k`` holding row
+    ``10 k`` of the recording."""
+    imu_root = tmp_path / 'imus'
+    imu_root.mkdir()
+    shutil.copy(REAL_IMU, imu_root / '00.mat')
+    root = str(tmp_path / 'hard')
+    manifest = generate_hard_sample(
+        root, preset='hard-tiny', imu_root=str(imu_root))
+    assert manifest['imu_source'] == 'real'
+    assert read_sample_stamp(root)['settings']['imu_root'] == str(imu_root)
+    real = load_kitti_imu(str(imu_root / '00.mat'))
+    sync = load_oxts_packets(
+        osp.join(root, 'raw', '2011_10_03', '2011_10_03_drive_0027_sync',
+                 'oxts'))
+    assert len(sync) == 40
+    np.testing.assert_allclose(sync[:, 11:14], real[:400:10, :3], atol=1e-9)
+    np.testing.assert_allclose(sync[:, 17:20], real[:400:10, 3:], atol=1e-9)
+
+
+def test_every_sequence_of_the_hard_preset_holds_its_stretches():
+    """The failure stretches of every sequence of the full preset can be
+    placed on its trajectory (planning only, nothing rendered)."""
+    cfg = HARD_PRESETS['hard']
+    for seq, plan in cfg['sequences'].items():
+        poses = _trajectory(seq, plan, None)
+        stretches = plan_stretches(
+            plan['failures'],
+            path_arcs(poses),
+            rng=np.random.default_rng([0, int(seq), 5]),
+            reach=cfg['lidar']['max_range'],
+            headings=np.arctan2(poses[:, 0, 2], poses[:, 2, 2]),
+            isolate=plan.get('isolate', False),
+            **cfg['stretch'])
+        assert sorted(s['kind']
+                      for s in stretches) == sorted(plan['failures']), seq
