@@ -105,7 +105,8 @@ default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=5, max_keep_ckpts=2))
 auto_scale_lr = dict(enable=False, base_batch_size=8)
 
-# A fixed seed: unseeded runs of this short schedule spread widely (test
-# mAP50 0.33-0.63 over four runs on an earlier version of the sample);
-# with seed 0 the dual model reaches 0.73 (docs/benchmarks.md).
+# A fixed seed: runs of this short schedule spread widely (test mAP50
+# 0.48-0.74 over seeds 0-2); the same seed on another machine or thread
+# count gives another run (seed 0: 0.48 on one thread, 0.73 on two;
+# docs/benchmarks.md).
 randomness = dict(seed=0)
