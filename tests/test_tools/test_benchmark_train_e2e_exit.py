@@ -50,6 +50,9 @@ def test_results_written_before_a_hung_exit_are_kept(tool, tmp_path,
     assert record['results'] == dict(complete=True)
     assert record['exit_problem'].startswith('stopped after 3 s, ')
     assert record['exit_problem'].endswith('after its results were written')
+    # written right after the start, stopped at the 3 s limit
+    lag = float(record['exit_problem'].split(', ')[1].split(' s ')[0])
+    assert 1 <= lag <= 4, record['exit_problem']
 
 
 def test_a_run_without_results_fails(tool, tmp_path, monkeypatch):

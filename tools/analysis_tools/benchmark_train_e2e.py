@@ -294,6 +294,8 @@ def run_child(args: argparse.Namespace, run: List[str]) -> dict:
             error = None if code == 0 else f'exit status {code}'
         except subprocess.TimeoutExpired:
             error = f'stopped after {args.run_timeout:.0f} s'
+        ended = time.time()
+        if proc.poll() is None:
             stop_process_group(proc)
     seconds = time.perf_counter() - start
     if osp.isfile(out):
@@ -304,8 +306,8 @@ def run_child(args: argparse.Namespace, run: List[str]) -> dict:
             record = json.load(f)
         if error is not None:
             record['exit_problem'] = (
-                f'{error}, {seconds - record["process_s"]:.0f} s after '
-                'its results were written')
+                f'{error}, {ended - os.path.getmtime(out):.0f} s after its '
+                'results were written')
             print(f'[{name}] {record["exit_problem"]}', flush=True)
         return record
     with open(log_path) as f:
