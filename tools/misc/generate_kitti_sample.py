@@ -114,13 +114,16 @@ def main() -> None:
             sequences=sequences,
             imu_root=imu_root,
             **overrides)
-        if args.preset in HARD_PRESETS:
-            manifest = generate_hard_sample(
-                args.root, poses_root=args.poses_root, **kwargs)
-        elif args.poses_root:
+        if args.poses_root and args.preset not in HARD_PRESETS:
             raise SystemExit('--poses-root is an option of the hard presets')
-        else:
-            manifest = generate_kitti_sample(args.root, **kwargs)
+        try:
+            if args.preset in HARD_PRESETS:
+                manifest = generate_hard_sample(
+                    args.root, poses_root=args.poses_root, **kwargs)
+            else:
+                manifest = generate_kitti_sample(args.root, **kwargs)
+        except ValueError as e:  # settings that do not fit, bad IMU files
+            raise SystemExit(f'error: {e}') from None
         frames = {k: v['num_frames'] for k, v in manifest['sequences'].items()}
         elapsed = time.time() - start
         total = sum(frames.values())

@@ -190,6 +190,24 @@ def test_cli(tmp_path, monkeypatch, capsys):
     assert 'already complete' in capsys.readouterr().out
 
 
+@pytest.mark.parametrize('extra, message', [
+    (['--sequences', '09'], "error: sequences ['09'] are not in preset "
+     "'hard-tiny'"),
+    (['--preset', 'tiny', '--poses-root', 'poses'
+      ], '--poses-root is an option of the hard presets'),
+])
+def test_cli_refuses_settings_that_do_not_fit(tmp_path, monkeypatch, extra,
+                                              message):
+    """A one-line error, no traceback, and nothing written."""
+    root = str(tmp_path / 'hard')
+    monkeypatch.setattr(sys, 'argv',
+                        [CLI, root, '--preset', 'hard-tiny'] + extra)
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(CLI, run_name='__main__')
+    assert str(exc.value).startswith(message), exc.value
+    assert not osp.exists(osp.join(root, 'sequences'))
+
+
 def test_oxts_hold_the_recorded_imu(tmp_path):
     """With ``imu_root`` the OXTS of the hard sample carry the recorded
     accelerations and angular rates of the drive, frame ``k`` holding row
