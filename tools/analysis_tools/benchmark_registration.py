@@ -97,7 +97,7 @@ def project_method(name: str, cv_init: bool = False, **cfg) -> Method:
 def small_gicp_method(name: str, registration_type: str, downsample: float,
                       max_correspondence: float) -> Method:
     import small_gicp
-    crop = ScanRegistration()._crop
+    crop = ScanRegistration(max_points=None)._crop
 
     def prepare(points):
         return small_gicp.preprocess_points(
@@ -177,7 +177,7 @@ def open3d_methods() -> List[Method]:
         print(f'Open3D not measured ({e})', file=sys.stderr)
         return []
     reg = o3d.pipelines.registration
-    crop = ScanRegistration()._crop
+    crop = ScanRegistration(max_points=None)._crop
     methods = []
     for kind, downsample, gate in (('point-to-plane', 0.5, 0.5), ('GICP', 0.5,
                                                                   0.5)):
@@ -213,30 +213,55 @@ def open3d_methods() -> List[Method]:
 
 
 def candidate_methods() -> List[Method]:
+    every = dict(max_points=None)  # no thinning before the voxel grid
     methods = [
         project_method(
             'the same, in a sequence from the previous motion (constant '
             'velocity)',
             cv_init=True),
         project_method(
-            'small_gicp VGICP, voxel 0.4 m, maps 3.0 / 0.8 m', downsample=0.4),
+            'small_gicp VGICP, every point, voxel 0.5 m, maps 3.0 / 0.8 m',
+            downsample=0.5,
+            **every),
         project_method(
-            'small_gicp VGICP, voxel 0.25 m, map 0.5 m, one level',
+            'small_gicp VGICP, at most 50,000 points, voxel 0.5 m, maps '
+            '3.0 / 0.8 m',
+            downsample=0.5),
+        project_method(
+            'small_gicp VGICP, at most 40,000 points, voxel 0.6 m, maps '
+            '3.0 / 0.8 m',
+            max_points=40000),
+        project_method(
+            'small_gicp VGICP, every point, voxel 0.6 m, maps 3.0 / 0.8 m',
+            **every),
+        project_method(
+            'small_gicp VGICP, every point, voxel 0.4 m, maps 3.0 / 0.8 m',
+            downsample=0.4,
+            **every),
+        project_method(
+            'small_gicp VGICP, every point, voxel 0.25 m, map 0.5 m, one '
+            'level',
             downsample=0.25,
             voxel_sizes=(0.5, ),
             max_correspondence=(1.0, ),
-            max_iterations=(20, )),
+            max_iterations=(20, ),
+            **every),
         project_method(
-            'small_gicp VGICP, voxel 0.5 m, map 1.0 m, one level',
+            'small_gicp VGICP, every point, voxel 0.5 m, map 1.0 m, one '
+            'level',
             downsample=0.5,
             voxel_sizes=(1.0, ),
             max_correspondence=(1.0, ),
-            max_iterations=(20, )),
+            max_iterations=(20, ),
+            **every),
         project_method(
-            'small_gicp VGICP, voxel 0.5 m, map 0.8 m, one level',
+            'small_gicp VGICP, every point, voxel 0.5 m, map 0.8 m, one '
+            'level',
+            downsample=0.5,
             voxel_sizes=(0.8, ),
             max_correspondence=(0.5, ),
-            max_iterations=(20, )),
+            max_iterations=(20, ),
+            **every),
     ]
     for typ, ds, gate in (('GICP', 1.0, 1.0), ('GICP', 0.5, 1.0),
                           ('GICP', 0.25, 1.0), ('GICP', 0.5,
@@ -372,8 +397,9 @@ def main(argv=None) -> int:
     methods = [
         project_method(
             'ScanRegistration' + (f' with {cfg}' if cfg else
-                                  ' (defaults: small_gicp VGICP, voxel 0.5 '
-                                  'm, maps 3.0 / 0.8 m)'), **cfg)
+                                  ' (defaults: small_gicp VGICP, at most '
+                                  '50,000 points, voxel 0.6 m, maps 3.0 / '
+                                  '0.8 m)'), **cfg)
     ]
     if args.candidates:
         methods += candidate_methods()

@@ -71,7 +71,7 @@ def test_stale_caches_are_refused(sample):
     with pytest.raises(KittiFormatError) as e:
         RegPriorCache(path, ScanRegistration(downsample=0.4).settings())
     assert path in str(e.value)
-    assert 'downsample=0.5 (wanted 0.4)' in str(e.value)
+    assert 'downsample=0.6 (wanted 0.4)' in str(e.value)
     assert '--force --reg-cfg downsample=0.4' in str(e.value)
     cache = RegPriorCache(path, ScanRegistration().settings(), '00')
     scans = [

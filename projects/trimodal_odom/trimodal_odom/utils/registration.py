@@ -106,8 +106,12 @@ class ScanRegistration:
             the vehicle itself, are left out. Defaults to 2.0.
         max_range (float, optional): Points farther than this (m) are left
             out. Defaults to None (no limit).
+        max_points (int, optional): A scan of more points (``N``, before
+            the range limits) keeps every ``ceil(N / max_points)``-th, in
+            its order, before the downsampling (see the module); None
+            keeps every point. Defaults to 50000.
         downsample (float): Voxel size (m) of the downsampling.
-            Defaults to 0.5.
+            Defaults to 0.6.
         num_neighbors (int): Neighbours of a point covariance.
             Defaults to 10.
         voxel_sizes (Sequence[float]): Voxel sizes (m) of the target maps,
@@ -129,7 +133,8 @@ class ScanRegistration:
     def __init__(self,
                  min_range: float = 2.0,
                  max_range: Optional[float] = None,
-                 downsample: float = 0.5,
+                 max_points: Optional[int] = 50000,
+                 downsample: float = 0.6,
                  num_neighbors: int = 10,
                  voxel_sizes: Sequence[float] = (3.0, 0.8),
                  max_correspondence: Sequence[float] = (3.0, 0.5),
@@ -152,6 +157,9 @@ class ScanRegistration:
         if max_range is not None and max_range <= min_range:
             raise ValueError(f'max_range {max_range} must exceed min_range '
                              f'{min_range}')
+        if max_points is not None and max_points < 1:
+            raise ValueError(f'max_points must be positive or None, got '
+                             f'{max_points}')
         if num_neighbors < 3:
             raise ValueError(f'num_neighbors must be >= 3, got '
                              f'{num_neighbors}')
@@ -161,6 +169,7 @@ class ScanRegistration:
                              f'{sweep_time}')
         self.min_range = float(min_range)
         self.max_range = None if max_range is None else float(max_range)
+        self.max_points = None if max_points is None else int(max_points)
         self.downsample = float(downsample)
         self.num_neighbors = int(num_neighbors)
         self.voxel_sizes = tuple(float(v) for v in voxel_sizes)
@@ -179,6 +188,7 @@ class ScanRegistration:
             method='VGICP',
             min_range=self.min_range,
             max_range=self.max_range,
+            max_points=self.max_points,
             downsample=self.downsample,
             num_neighbors=self.num_neighbors,
             voxel_sizes=list(self.voxel_sizes),
@@ -197,6 +207,8 @@ class ScanRegistration:
         if not np.isfinite(xyz).all():
             bad = int((~np.isfinite(xyz)).any(axis=1).sum())
             raise ValueError(f'{name} contains NaN or inf ({bad} points)')
+        if self.max_points is not None and len(xyz) > self.max_points:
+            xyz = xyz[::-(-len(xyz) // self.max_points)]
         r2 = np.einsum('ij,ij->i', xyz, xyz)
         keep = r2 > self.min_range**2
         if self.max_range is not None:
