@@ -8,7 +8,8 @@ import re
 import pytest
 
 from projects.trimodal_odom.trimodal_odom.converters import (
-    build_reg_prior_cache, create_kitti_odom_infos)
+    build_reg_prior_cache, create_kitti_odom_infos,
+    registration_cfg_from_config)
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError
@@ -39,7 +40,7 @@ def test_pipeline_benchmark_reads_the_priors_of_the_root(sample, capsys):
     argv = [ICP, '--data-root', sample, '--sequences', '00']
     with pytest.raises(KittiFormatError, match='kitti_reg_prior_cache.py'):
         run_tool(argv)  # no cache yet: refused
-    build_reg_prior_cache(sample)
+    build_reg_prior_cache(sample, **registration_cfg_from_config(ICP))
     capsys.readouterr()
     argv += ['--num-samples', '5', '--warmup', '1']
     assert run_tool(argv) == 0

@@ -4,6 +4,9 @@ Examples::
 
     python tools/dataset_converters/kitti_reg_prior_cache.py \
         data/kitti_odometry --nproc 8
+    # the registration settings of a config's OdomScanRegistration
+    python tools/dataset_converters/kitti_reg_prior_cache.py \
+        data/kitti_sample --config configs/trimodal_odom/CONFIG.py
     # other registration settings (also set them in the pipeline's
     # OdomScanRegistration, which refuses priors of other settings)
     python tools/dataset_converters/kitti_reg_prior_cache.py \
@@ -23,8 +26,8 @@ import sys
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 
-from projects.trimodal_odom.trimodal_odom.converters import \
-    build_reg_prior_cache
+from projects.trimodal_odom.trimodal_odom.converters import (
+    build_reg_prior_cache, registration_cfg_from_config)
 from projects.trimodal_odom.trimodal_odom.utils.kitti_io import \
     KittiFormatError
 
@@ -58,19 +61,30 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--force',
         action='store_true',
         help='recompute sequences whose cache is up to date')
-    parser.add_argument(
+    settings = parser.add_mutually_exclusive_group()
+    settings.add_argument(
+        '--config',
+        help='take the registration settings from the OdomScanRegistration '
+        'of this config (the one that will read the cache)')
+    settings.add_argument(
         '--reg-cfg',
         nargs='+',
         action=DictAction,
         default={},
         help='ScanRegistration settings, e.g. downsample=0.4 '
-        'voxel_sizes=3.0,0.8')
+        'voxel_sizes=3.0,0.8 (default: its defaults)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        reg_cfg = (
+            registration_cfg_from_config(args.config)
+            if args.config else args.reg_cfg)
+        print_log(
+            f'registration settings: {reg_cfg or "the defaults"}',
+            logger='current')
         written = build_reg_prior_cache(
             args.root,
             sequences=args.sequences,
@@ -80,8 +94,8 @@ def main(argv=None) -> int:
             frame_gap=args.frame_gap,
             nproc=args.nproc,
             force=args.force,
-            **args.reg_cfg)
-    except (KittiFormatError, ValueError) as e:
+            **reg_cfg)
+    except (KittiFormatError, ValueError, OSError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     print_log(f'wrote {len(written)} files', logger='current')

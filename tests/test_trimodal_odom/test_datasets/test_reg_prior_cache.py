@@ -8,7 +8,8 @@ from kitti_odom_layout import run_tool
 from mmengine.registry import init_default_scope
 
 from projects.trimodal_odom.trimodal_odom.converters import (
-    build_reg_prior_cache, create_kitti_odom_infos)
+    build_reg_prior_cache, create_kitti_odom_infos,
+    registration_cfg_from_config)
 from projects.trimodal_odom.trimodal_odom.datasets import (
     KittiOdometryDataset, RegPriorCache, reg_prior_file_name)
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
@@ -154,3 +155,35 @@ def test_deskewed_cache_equals_the_pipeline(tmp_path):
         assert [o['reg_info']['deskew'] for o in out] == ['imu', 'imu']
         priors[cached] = np.stack([o['reg_prior'] for o in out])
     np.testing.assert_allclose(priors[True], priors[False], atol=1e-5)
+
+
+def test_tool_takes_the_settings_of_a_config(sample, tmp_path, monkeypatch,
+                                             capsys):
+    """``--config``: the cache holds the priors the config's pipelines read
+    (their settings, the same in train, val and test), or the tool names
+    the problem."""
+    config = ('configs/trimodal_odom/'
+              'trimodal-odom_light-pointnet-gru-icp_1xb2-3e_kitti-sample.py')
+    settings = registration_cfg_from_config(config)
+    assert settings and not {'type', 'prior_cache'} & set(settings)
+    assert run_tool(TOOL, [sample, '--config', config], monkeypatch) == 0
+    path = osp.join(sample, 'infos', reg_prior_file_name('00'))
+    RegPriorCache(path, ScanRegistration(**settings).settings(), '00')
+    with pytest.raises(KittiFormatError, match='registration settings'):
+        RegPriorCache(path, ScanRegistration().settings(), '00')
+    # a config without the step, and one whose pipelines disagree
+    plain = tmp_path / 'plain.py'
+    plain.write_text('train_dataloader = dict(dataset=dict(pipeline=[]))\n')
+    assert run_tool(TOOL, [sample, '--config', str(plain)], monkeypatch) == 1
+    assert 'no OdomScanRegistration step' in capsys.readouterr().err
+    mixed = tmp_path / 'mixed.py'
+    mixed.write_text(f'_base_ = {osp.abspath(config)!r}\n'
+                     'test_dataloader = dict(dataset=dict(pipeline=['
+                     "dict(type='OdomScanRegistration', downsample=0.3)]))\n")
+    assert run_tool(TOOL, [sample, '--config', str(mixed)], monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert 'the OdomScanRegistration steps differ' in err
+    assert "test_dataloader.dataset.pipeline[0]: {'downsample': 0.3}" in err
+    assert run_tool(TOOL, [sample, '--config',
+                           str(tmp_path / 'none.py')], monkeypatch) == 1
+    assert 'none.py' in capsys.readouterr().err

@@ -11,12 +11,13 @@ from .kitti_imu_io import (KITTI_ODOM_TR, KITTI_T_VELO_IMU, kitti_imu_windows,
 from .kitti_integrity import check_frame_files
 from .kitti_odom_infos import (check_kitti_integrity, convert_sequence,
                                create_kitti_odom_infos, list_sequences)
-from .reg_prior_cache_builder import build_reg_prior_cache
+from .reg_prior_cache_builder import (build_reg_prior_cache,
+                                      registration_cfg_from_config)
 
 __all__ = [
     'KITTI_ODOM_DRIVES', 'drive_dirs', 'imu_windows', 'compute_imu_stats',
     'check_frame_files', 'check_kitti_integrity', 'convert_sequence',
     'create_kitti_odom_infos', 'list_sequences', 'build_reg_prior_cache',
-    'KITTI_ODOM_TR', 'KITTI_T_VELO_IMU', 'kitti_imu_windows', 'load_kitti_imu',
-    'resample_kitti_imu'
+    'registration_cfg_from_config', 'KITTI_ODOM_TR', 'KITTI_T_VELO_IMU',
+    'kitti_imu_windows', 'load_kitti_imu', 'resample_kitti_imu'
 ]

@@ -17,10 +17,11 @@ window (the registration's own where a pair has none).
 import os
 import os.path as osp
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import mmengine
 import numpy as np
+from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmfusion.utils.progress import track_tasks
@@ -125,6 +126,58 @@ def _up_to_date(path: str, settings: dict, seq: str, gap: int,
     except KittiFormatError:
         return False
     return cache.describes(rel_paths, prints, gap)
+
+
+def _registration_steps(node: Any, where: str, found: list) -> None:
+    """Collect the ``OdomScanRegistration`` steps under a config node."""
+    if isinstance(node, dict):
+        if str(node.get('type', '')).split('.')[-1] == 'OdomScanRegistration':
+            found.append((where, node))
+            return
+        for key, value in node.items():
+            _registration_steps(value, f'{where}.{key}', found)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _registration_steps(value, f'{where}[{i}]', found)
+
+
+def registration_cfg_from_config(config: str) -> Dict[str, Any]:
+    """The :class:`ScanRegistration` settings of a config's
+    ``OdomScanRegistration``, for the cache of its priors.
+
+    Args:
+        config (str): Path of the config.
+
+    Returns:
+        dict: The settings of the step (without ``type`` and
+        ``prior_cache``), the same in the train, val and test pipelines.
+
+    Raises:
+        ValueError: The config has no ``OdomScanRegistration`` in its
+            dataloaders, or its pipelines use different settings (one
+            cache cannot serve them; the message lists each).
+    """
+    cfg = Config.fromfile(config)
+    found: list = []
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        _registration_steps(cfg.get(split), split, found)
+    if not found:
+        raise ValueError(f'{config}: no OdomScanRegistration step in the '
+                         'dataloaders\' pipelines, so no priors to cache')
+    variants: Dict[str, list] = {}
+    for where, step in found:
+        settings = {
+            k: v
+            for k, v in step.items() if k not in ('type', 'prior_cache')
+        }
+        variants.setdefault(repr(sorted(settings.items())), []).append(
+            (where, settings))
+    if len(variants) > 1:
+        listing = '; '.join(f'{group[0][0]}: {group[0][1]}'
+                            for group in variants.values())
+        raise ValueError(f'{config}: the OdomScanRegistration steps differ, '
+                         f'so one cache cannot serve them: {listing}')
+    return next(iter(variants.values()))[0][1]
 
 
 def build_reg_prior_cache(root: str,

@@ -1,7 +1,8 @@
 """Rigid registration of two LiDAR scans with small_gicp (compiled, CPU).
 
 VGICP (voxelised generalised ICP) of `small_gicp
-<https://github.com/koide3/small_gicp>`_, coarse to fine: both scans are
+<https://github.com/koide3/small_gicp>`_, coarse to fine: a scan of more
+than ``max_points`` points keeps every k-th, both scans are
 voxel-downsampled (``downsample``), each point gets the covariance of its
 ``num_neighbors`` nearest neighbours, and each scan becomes Gaussian voxel
 maps of ``voxel_sizes`` (one per level). The source is aligned to the
@@ -9,58 +10,34 @@ target's coarse map (a wide correspondence gate catches the motion between
 frames, several metres and tens of degrees off the initial guess), then to
 its fine map from that result (a tight gate for accuracy).
 
-Why this library and these settings, measured on four consecutive real,
+Why this library and these defaults, measured on four consecutive real,
 full KITTI HDL-64 scans (``real_scans/000000-000003.bin`` of the shared
 fixtures, about 124,000 points each, the car moving about 0.7 m a frame),
-one core (``--pin-cpu``, ``OMP_NUM_THREADS=1``, every library on one
-thread), on the 2-core development machine shared with other jobs
-(load 3.5-6.5), 2026-12-01::
+one core, every library on one thread, 2026-12-01 (figures, candidates and
+commands: ``docs/benchmarks.md``, "LiDAR registration")::
 
     python tools/analysis_tools/benchmark_registration.py \\
         ../shared/fixtures/kitti/real_scans --candidates --pin-cpu 0
 
-Milliseconds of process CPU time (wall clock was 1.5-2.5x that under the
-load), medians of 5 rounds. ``pair``: both scans prepared (downsampling,
-covariances / normals, search structures) and registered; ``sequence``:
-per pair when each scan is prepared once and serves two pairs, as the
-prior cache does (for KISS-ICP's odometry pipeline: per frame).
-Consistency (cm / deg): 0->1->2 composed against 0->2 registered directly,
-and 0->1->2->3 against 0->3; of 4 initial guesses 3-5 m or
-20 deg off, how many still reach the result from the identity (``cap``).
-
-================================  ====  ====  ============  ============  ===
-method                            pair  seq.  0-1-2 / 0-2   0-..-3 / 0-3  cap
-================================  ====  ====  ============  ============  ===
-**small_gicp VGICP 0.5 m, 3/0.8**   44    27  0.59 / 0.027  0.79 / 0.029    4
-the same, one level (0.8 m map)     36    22  0.59 / 0.027  0.73 / 0.029    0
-small_gicp VGICP 0.25 m, 0.5 map    77    50  0.61 / 0.015  1.05 / 0.021    0
-small_gicp VGICP 0.5 m, 1.0 map     37    22  2.07 / 0.059  0.87 / 0.063    0
-small_gicp GICP 1.0 m               22    14  5.55 / 0.025  11.5 / 0.038
-small_gicp GICP 0.5 m, gate 0.5     43    28  1.27 / 0.031  0.49 / 0.039
-small_gicp GICP 0.25 m              91    65  0.56 / 0.064  1.21 / 0.082
-KISS-ICP 1.3 registration, 1 m      33    30  8.52 / 0.098  3.13 / 0.163
-KISS-ICP 1.3 odometry, 1 m         n/a    28
-Open3D 0.20 point-to-plane 0.5      73    55  0.87 / 0.027  1.24 / 0.083
-NumPy + SciPy ICP (the old one)   2000  2000  0.26 / 0.033  51.8 / 0.046
-================================  ====  ====  ============  ============  ===
-
-The chosen settings (``ScanRegistration()``'s defaults, bold) meet both
-targets where it matters, in a sequence: as fast as KISS-ICP's odometry
-(27 against 28 ms; 27.4-28.1 against 27.7-28.9 over three runs) and
-consistent to 0.8 cm / 0.03 deg, where KISS-ICP is off by 3-9 cm and
-0.1-0.16 deg. A single pair registered on its own (the pipeline's
-on-the-fly case) takes 44 ms, more than KISS-ICP's 33. Finer voxels
-(0.25 m) are more consistent in rotation but twice as slow; coarser ones
-(1 m) or one 1 m map miss the 2 cm / 0.05 deg target; GICP at 0.5 m
-with a 0.5 m gate is as fast, with less margin in rotation, and
-point-to-plane ICP misses the target. The coarse 3 m level
-costs about 5 ms and brings guesses 5 m or 20 deg off back (KITTI's
-fastest sequence moves about 2.5 m a frame); a guess from the previous
-motion (constant velocity) saved about 1 ms and is not used, so that a
-pair's prior is the same whether it was cached or registered on the fly.
-The old ICP (``utils/icp.py`` until this module replaced it, measured
-once, unpinned, by wall clock) missed the 0->3 pair (2.1 m). Open3D's
-import needs the system library libusb-1.0, absent from a bare machine.
+- small_gicp against KISS-ICP 1.3, Open3D 0.20 and the former NumPy ICP:
+  small_gicp's VGICP is the fastest of those that meet the consistency
+  target (0->1->2 composed against 0->2 direct within 2 cm / 0.05 deg):
+  KISS-ICP is off by 3-9 cm and 0.1-0.16 deg, Open3D's point-to-plane ICP
+  by 0.08 deg and twice as slow, the NumPy ICP took 2 s a pair.
+- Thinning before the voxel grid (``max_points=50000``: every third point
+  of a full scan): the voxel grid and the covariances of the raw points
+  were most of the cost, and a 0.6 m voxel near the sensor holds tens of
+  points either way. Per pair in a sequence (each scan prepared once, as
+  the prior cache does): 30.4 ms on a core of the GPU machine (16-core
+  Xeon) against 57.8 ms for KISS-ICP's odometry and 72.3 ms for every point
+  at 0.5 m; 15.3 ms on the development machine (AMD EPYC) against 28.1 ms;
+  consistent to 0.61-0.70 cm / 0.027-0.029 deg.
+- The coarse 3 m level brings initial guesses 5 m or 20 deg off back
+  (KITTI's fastest sequence moves about 2.5 m a frame); every pair starts
+  from the identity, so a prior is the same cached or computed on the fly.
+- Sparse scans (a 32-beam scan of 16,000 points, as in the demo sample)
+  are better registered at ``downsample=0.1`` with a third, 0.25 m level:
+  the sample's ``-icp`` config sets those.
 
 Deskewing (``deskew``, :meth:`ScanRegistration.register`): a swept scan
 (:mod:`.deskew`) is registered once as it is; both scans are then moved to
