@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
@@ -145,12 +145,17 @@ def _load_benchmark_train():
 
 class CompilePhases:
     """Seconds inductor spent compiling forward and backward graphs
-    during each compilation dynamo reports, in the order they end."""
+    during each compilation dynamo reports, in the order they end.
 
-    def __init__(self) -> None:
+    Args:
+        on_end (callable): Called after each compilation.
+    """
+
+    def __init__(self, on_end: Callable[[], None]) -> None:
         from torch._dynamo.callback import callback_handler
         from torch._dynamo.utils import compilation_time_metrics
         self._metrics = compilation_time_metrics
+        self._on_end_hook = on_end
         self._marks: List[Dict[str, int]] = []
         self.phases: List[Dict[str, float]] = []
         callback_handler.register_start_callback(self._on_start)
@@ -175,6 +180,7 @@ class CompilePhases:
             dict(
                 forward_s=round(seconds[FORWARD_TIMER], 3),
                 backward_s=round(seconds[BACKWARD_TIMER], 3)))
+        self._on_end_hook()
 
 
 def run_mode(args: argparse.Namespace, mode: str) -> None:
@@ -219,7 +225,7 @@ def run_mode(args: argparse.Namespace, mode: str) -> None:
             torch.cuda.synchronize()
 
     log = get_compile_log()
-    phases = CompilePhases()
+    first_event = len(log)
     result = dict(
         mode=mode,
         compile_network=settings,
@@ -230,30 +236,18 @@ def run_mode(args: argparse.Namespace, mode: str) -> None:
         channels_last=bool(cfg.model.get('channels_last', False)),
         sizes=[],
         compilations=[])
-    gen = torch.Generator().manual_seed(args.seed)
-    for size in args.sizes:
-        batch = bench.synthetic_batch(cfg, args.batch_size, size, size, 8,
-                                      cfg.model.bbox_head.num_classes, gen)
-        num_events, num_phases = len(log), len(phases.phases)
-        start = time.perf_counter()
-        step(batch)
-        first = time.perf_counter() - start
-        start = time.perf_counter()
-        for _ in range(args.iters):
-            step(batch)
-        steady = (time.perf_counter() - start) / args.iters
-        events = log.events(num_events)
-        result['sizes'].append(
-            dict(
-                size=size,
-                first_step_s=round(first, 3),
-                step_s=round(steady, 4),
-                images_per_s=round(args.batch_size / steady, 1),
-                compilations=len(events)))
-        for event, phase in zip(events, phases.phases[num_phases:]):
-            result['compilations'].append(
+    current = dict(size=None)
+
+    def save() -> None:
+        """Add the compilations that ended since the last save and write
+        the results (also from inside a compilation: a mode that times
+        out keeps the compilations it finished)."""
+        events = log.events(first_event)
+        done = result['compilations']
+        for event, phase in zip(events[len(done):], phases.phases[len(done):]):
+            done.append(
                 dict(
-                    size=size,
+                    size=current['size'],
                     module=event.module,
                     kind=event.kind,
                     compile_id=event.compile_id,
@@ -261,6 +255,29 @@ def run_mode(args: argparse.Namespace, mode: str) -> None:
                     seconds=round(event.seconds, 3),
                     **phase))
         atomic_write_text(args.result, json.dumps(result, indent=2))
+
+    phases = CompilePhases(save)
+    gen = torch.Generator().manual_seed(args.seed)
+    for size in args.sizes:
+        batch = bench.synthetic_batch(cfg, args.batch_size, size, size, 8,
+                                      cfg.model.bbox_head.num_classes, gen)
+        current['size'] = size
+        num_events = len(log)
+        start = time.perf_counter()
+        step(batch)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(args.iters):
+            step(batch)
+        steady = (time.perf_counter() - start) / args.iters
+        result['sizes'].append(
+            dict(
+                size=size,
+                first_step_s=round(first, 3),
+                step_s=round(steady, 4),
+                images_per_s=round(args.batch_size / steady, 1),
+                compilations=len(log) - num_events))
+        save()
 
 
 def _parse_cfg_options(pairs: List[str]) -> Dict[str, Any]:
