@@ -324,6 +324,8 @@ def test_compile_network_same_losses_and_keys():
     ref = build()
     fast = build(compile_network=dict(backend='eager'))
     assert list(fast.state_dict()) == list(ref.state_dict())
+    # the backbones are compiled on images folded by it (divisible_sizes)
+    assert fast.input_size_divisor == 32
     expected, got = assert_same_losses(ref, fast, rtol=1e-5, atol=1e-6)
     sum(v for k, v in expected.items() if 'loss' in k).backward()
     sum(v for k, v in got.items() if 'loss' in k).backward()

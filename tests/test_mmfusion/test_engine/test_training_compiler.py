@@ -113,3 +113,73 @@ def test_inductor_workaround_only_where_needed():
     assert dynamic_shape_workarounds(True, (2, 11)) == workaround
     assert dynamic_shape_workarounds(True, (2, 13)) == {}
     assert dynamic_shape_workarounds(False, (2, 11)) == {}
+
+
+class SizeRecorder:
+    """A dynamo backend that runs the graph eagerly and records the
+    symbolic sizes of its outputs."""
+
+    def __init__(self) -> None:
+        self.sizes = []
+
+    def __call__(self, gm: torch.fx.GraphModule, example_inputs):
+        (output, ) = [n for n in gm.graph.nodes if n.op == 'output']
+        for value in torch.fx.node.map_arg(output.args, lambda n: n)[0]:
+            self.sizes.append(
+                [str(s) for s in value.meta['example_value'].shape])
+        return gm.forward
+
+
+def hw_sizes(recorder: SizeRecorder) -> list:
+    return [size[2:] for size in recorder.sizes]
+
+
+@pytest.mark.parametrize('divisible', [True, False])
+def test_divisible_sizes_give_dynamo_multiples_of_a_symbol(divisible):
+    net = conv_net().to(memory_format=torch.channels_last)
+    recorder = SizeRecorder()
+    compiler = TrainingCompiler(
+        backend=recorder, num_input_sizes=2, divisible_sizes=divisible)
+    start = len(get_compile_log())
+    outs = []
+    for h, w in ((64, 96), (96, 64)):
+        x = torch.randn(2, 3, h, w).to(memory_format=torch.channels_last)
+        out = compiler.run('net', net, x, size_divisor=32)
+        out.sum().backward()
+        outs.append(out)
+        assert out.shape == (2, 4, h // 2, w // 2)
+    # one compilation for both sizes, logged with the images' shapes
+    (event, ) = dynamo_events(start)
+    assert event.input_shapes == ((2, 3, 64, 96), )
+    assert outs[1].is_contiguous(memory_format=torch.channels_last)
+    # the stride-2 convolution's output size: 16 * (H / 32) instead of
+    # a floor division of H
+    (sizes, ) = hw_sizes(recorder)
+    if divisible:
+        assert all('//' not in s and s.startswith('16*') for s in sizes)
+    else:
+        assert all('//' in s for s in sizes)
+
+
+def test_divisible_sizes_keep_outputs_and_gradients():
+    net = conv_net()
+    compiler = TrainingCompiler(backend='aot_eager')
+    x = torch.randn(2, 3, 64, 32)
+    out = compiler.run('net', net, x, size_divisor=32)
+    out.sum().backward()
+    grad = net[0].weight.grad.clone()
+    net.zero_grad()
+    expected = net(x)
+    expected.sum().backward()
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(net[0].weight.grad, grad)
+
+
+def test_sizes_that_are_not_multiples_of_the_divisor_are_refused():
+    compiler = TrainingCompiler(backend='aot_eager')
+    with pytest.raises(
+            ValueError,
+            match=r'net got an input of shape \(2, 3, 48, 64\) whose height '
+            'and width are not multiples of 32'):
+        compiler.run(
+            'net', conv_net(), torch.randn(2, 3, 48, 64), size_divisor=32)

@@ -70,10 +70,14 @@ class DualStreamYOLOX(SingleStageDetector):
             arguments: ``shapes`` (``'dynamic'``, the default: one
             compilation for all multi-scale sizes, or ``'static'``: one
             per size), ``recompile_limit``, ``backend``, ``mode``,
-            ``options``, ``fullgraph``. The head's assignment, losses and
-            post-processing, whose shapes change from batch to batch, stay
-            eager. Fused element-wise kernels save time and the memory of
-            intermediate activations. Defaults to False.
+            ``options``, ``fullgraph``, ``divisible_sizes`` (True, the
+            default: dynamo is told that H and W of the backbones'
+            images are multiples of the head's largest stride, which cuts
+            the dynamic-shape compile time of the backbones). The head's
+            assignment, losses and post-processing, whose shapes change
+            from batch to batch, stay eager. Fused element-wise kernels
+            save time and the memory of intermediate activations.
+            Defaults to False.
         train_cfg (dict, optional): Training config of the head.
         test_cfg (dict, optional): Testing config of the head.
         data_preprocessor (dict, optional): Data preprocessor config, e.g.
@@ -178,6 +182,12 @@ class DualStreamYOLOX(SingleStageDetector):
         return self.fusion_neck is not None
 
     @property
+    def input_size_divisor(self) -> int:
+        """int: What the height and width of the images are multiples of:
+        the head's largest stride (the neck's top-down path needs it)."""
+        return max(max(s) for s in self.bbox_head.prior_generator.strides)
+
+    @property
     def with_pair_discriminator(self) -> bool:
         """bool: Whether the pairing discriminator is used."""
         return self.pair_discriminator is not None
@@ -210,8 +220,12 @@ class DualStreamYOLOX(SingleStageDetector):
         for m in self.modalities:
             name = 'backbones.' + ('shared' if self.share_weights else m)
             feats[m] = tuple(
-                self._call(name, self.backbone_of(m), compiled,
-                           batch_inputs[m]))
+                self._call(
+                    name,
+                    self.backbone_of(m),
+                    compiled,
+                    batch_inputs[m],
+                    size_divisor=self.input_size_divisor))
         return feats
 
     def fuse(self,
@@ -322,12 +336,19 @@ class DualStreamYOLOX(SingleStageDetector):
                                neck_feats)
         return stream_feats, head_outs
 
-    def _call(self, name: str, module: nn.Module, compiled: bool,
-              *args) -> object:
+    def _call(self,
+              name: str,
+              module: nn.Module,
+              compiled: bool,
+              *args,
+              size_divisor: int = 1) -> object:
         """``module(*args)``, through its compiled function if asked and
-        ``compile_network`` is set."""
+        ``compile_network`` is set (``size_divisor``: what H and W of the
+        4-D arguments are multiples of, see
+        :meth:`~mmfusion.engine.TrainingCompiler.run`)."""
         if compiled and self.train_compiler is not None:
-            return self.train_compiler.run(name, module, *args)
+            return self.train_compiler.run(
+                name, module, *args, size_divisor=size_divisor)
         return module(*args)
 
     def _losses(self, stream_feats: StreamFeats, head_outs: Tuple[List[Tensor],
