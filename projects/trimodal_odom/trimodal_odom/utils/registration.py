@@ -28,10 +28,11 @@ commands: ``docs/benchmarks.md``, "LiDAR registration")::
   of a full scan): the voxel grid and the covariances of the raw points
   were most of the cost, and a 0.6 m voxel near the sensor holds tens of
   points either way. Per pair in a sequence (each scan prepared once, as
-  the prior cache does): 30.4 ms on a core of the GPU machine (16-core
-  Xeon) against 57.8 ms for KISS-ICP's odometry and 72.3 ms for every point
-  at 0.5 m; 15.3 ms on the development machine (AMD EPYC) against 28.1 ms;
-  consistent to 0.61-0.70 cm / 0.027-0.029 deg.
+  the prior cache does): 21.3 / 30.4 ms on a core of the GPU machine
+  (16-core Xeon; two jobs) against 46.4 / 57.8 ms for KISS-ICP's odometry
+  and 44.3 / 72.3 ms for every point at 0.5 m; 15.3 ms on the development
+  machine (AMD EPYC) against 28.1 ms; consistent to 0.61-0.70 cm /
+  0.027-0.029 deg.
 - The coarse 3 m level brings initial guesses 5 m or 20 deg off back
   (KITTI's fastest sequence moves about 2.5 m a frame); every pair starts
   from the identity, so a prior is the same cached or computed on the fly.
