@@ -54,10 +54,9 @@ def _own_priors(pipeline, root: str, work_dir: str) -> None:
     """Point each ``OdomScanRegistration`` of other settings than the
     defaults (those of the fixture's cache) at a cache of its own."""
     for t in pipeline:
-        settings = {
-            k: v
-            for k, v in t.items() if k not in ('type', 'prior_cache')
-        }
+        # the transform's own options; the rest are the registration's
+        own = ('type', 'prior_cache', 'quality')
+        settings = {k: v for k, v in t.items() if k not in own}
         if t['type'] == 'OdomScanRegistration' and settings:
             out_dir = osp.join(work_dir, 'reg_priors')
             build_reg_prior_cache(
