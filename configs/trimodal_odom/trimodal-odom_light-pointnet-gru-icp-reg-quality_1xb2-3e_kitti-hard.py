@@ -4,8 +4,9 @@
 # registration-quality vector of each pair (converged, inlier ratio, mean
 # cost, conditioning of the Hessian's translation and rotation blocks, its
 # weakest translation direction; ``registration_quality``), read from the
-# same prior cache. Without it the gate stays at about 0.5 on every frame,
-# failure stretches included (docs/benchmarks.md).
+# same prior cache (built as the base config says). Without it the gate
+# stays at about 0.5 on every frame, failure stretches included
+# (docs/benchmarks.md).
 _base_ = './trimodal-odom_light-pointnet-gru-icp_1xb2-3e_kitti-hard.py'
 
 train_pipeline, test_pipeline = ([
@@ -16,4 +17,9 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-model = dict(fusion=dict(quality_channels=6))
+# One gate for the whole point feature: what the gate plots show of the
+# base model's vector gate is the mean of its sigmoids over the point
+# feature's channels, which says little about the LiDAR's weight as a
+# whole. The control without the quality vector: the -icp config with
+# --cfg-options model.fusion.gate=scalar.
+model = dict(fusion=dict(gate='scalar', quality_channels=6))
