@@ -407,6 +407,9 @@ def registration_quality(info: Dict) -> np.ndarray:
       eigenvalue per correspondence, over 3 (how well the worst direction
       is held at all).
 
+    Eigenvalues do not change when both scans are rotated, so the quality
+    of a cached pair also serves its yaw-rotated copies.
+
     Args:
         info (dict): ``converged``, ``num_correspondences``, ``error``,
             ``hessian`` (6, 6), ``num_source_points``.
