@@ -26,12 +26,19 @@ def test_registration_baselines(tmp_path, monkeypatch):
     generate_hard_sample(root, preset='hard-tiny')
     create_kitti_odom_infos(root)
     out = tmp_path / 'out'
-    monkeypatch.setattr(
-        sys, 'argv', [TOOL, root, '--sequences', '00', '--out-dir',
-                      str(out)])
+    # the registration settings of the hard -icp config, not the defaults
+    monkeypatch.setattr(sys, 'argv', [
+        TOOL, root, '--sequences', '00', '--out-dir',
+        str(out), '--reg-cfg', 'max_points=None', 'downsample=0.5'
+    ])
     with pytest.raises(SystemExit) as e:
         runpy.run_path(TOOL, run_name='__main__')
     assert e.value.code == 0
+    for name in ('registration', 'registration_deskew_imu'):
+        with np.load(out / f'priors_{name}' / 'kitti_reg_priors_00.npz') as d:
+            settings = json.loads(str(d['settings']))
+        assert settings['max_points'] is None
+        assert settings['downsample'] == 0.5
     summary = json.loads((out / 'registration_baselines.json').read_text())
     res = {b: r['sequences']['00'] for b, r in summary['results'].items()}
     assert set(res) == {
@@ -61,3 +68,16 @@ def test_registration_baselines(tmp_path, monkeypatch):
     for name in ('registration', 'registration_deskew_motion'):
         cond = res[name]['conditions']
         assert cond['open_road']['t_err'] > 3 * cond['dark']['t_err']
+
+
+def test_registration_baselines_refuse_deskew_setting(tmp_path, monkeypatch,
+                                                      capsys):
+    monkeypatch.setattr(sys, 'argv', [
+        TOOL,
+        str(tmp_path), '--out-dir',
+        str(tmp_path / 'out'), '--reg-cfg', 'deskew=imu'
+    ])
+    with pytest.raises(SystemExit) as e:
+        runpy.run_path(TOOL, run_name='__main__')
+    assert e.value.code == 2
+    assert 'each registration baseline sets its own' in capsys.readouterr().err

@@ -10,7 +10,9 @@ pipeline reads) and writes, for each baseline, KITTI-format trajectories
 evaluates them) and ``OUT/registration_baselines.json``:
 
 * ``registration``: every step is the small_gicp registration of the two
-  scans as they are (:class:`ScanRegistration`, the pipeline's settings);
+  scans as they are (:class:`ScanRegistration` with the settings of
+  ``--reg-cfg``, those of the ``OdomScanRegistration`` of the config whose
+  prior it stands for; its defaults without);
 * ``registration_deskew_motion``: the same, both scans deskewed with the
   first estimate's motion (KISS-ICP's motion model, from the pair itself);
 * ``registration_deskew_imu``: deskewed with the rotation integrated from
@@ -33,7 +35,8 @@ Example::
     python tools/dataset_converters/kitti_odom_converter.py data/kitti_hard
     python tools/analysis_tools/kitti_registration_baselines.py \\
         data/kitti_hard --sequences 09,10 --nproc 2 \\
-        --out-dir work_dirs/registration_baselines_hard
+        --out-dir work_dirs/registration_baselines_hard \\
+        --reg-cfg max_points=None downsample=0.5
 """
 import argparse
 import json
@@ -43,7 +46,7 @@ import sys
 from typing import Dict, List, Optional
 
 import numpy as np
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
 
 from projects.trimodal_odom.trimodal_odom.converters import \
@@ -89,7 +92,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--nproc', type=int, default=1, help='registration processes')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    return parser.parse_args()
+    parser.add_argument(
+        '--reg-cfg',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='ScanRegistration settings of every registration baseline '
+        '(those of the config\'s OdomScanRegistration), e.g. '
+        'max_points=None downsample=0.5; deskew is set per baseline')
+    args = parser.parse_args()
+    if 'deskew' in args.reg_cfg:
+        parser.error('--reg-cfg deskew: each registration baseline sets its '
+                     f'own ({", ".join(REGISTRATIONS)})')
+    return args
 
 
 def registration_steps(cache_path: str, Tr: np.ndarray,
@@ -161,7 +176,8 @@ def main() -> int:
             sequences=seqs,
             out_dir=out_dir,
             nproc=args.nproc,
-            deskew=mode)
+            deskew=mode,
+            **args.reg_cfg)
         for seq in seqs:
             reg = registration_steps(
                 osp.join(out_dir, f'kitti_reg_priors_{seq}.npz'), Tr[seq],

@@ -50,6 +50,20 @@ def _shrink(pipeline):
     return pipeline
 
 
+def _own_priors(pipeline, root: str, work_dir: str) -> None:
+    """Point each ``OdomScanRegistration`` of other settings than the
+    defaults (those of the fixture's cache) at a cache of its own."""
+    for t in pipeline:
+        # the transform's own options; the rest are the registration's
+        own = ('type', 'prior_cache', 'quality')
+        settings = {k: v for k, v in t.items() if k not in own}
+        if t['type'] == 'OdomScanRegistration' and settings:
+            out_dir = osp.join(work_dir, 'reg_priors')
+            build_reg_prior_cache(
+                root, sequences='00', out_dir=out_dir, **settings)
+            t['prior_cache'] = out_dir
+
+
 def tiny_cfg(config: str,
              root: str,
              work_dir: str,
@@ -65,6 +79,7 @@ def tiny_cfg(config: str,
         loader.update(num_workers=0, persistent_workers=False)
         loader['dataset'].update(sequences='00', indices=n)
         _shrink(loader['dataset']['pipeline'])
+        _own_priors(loader['dataset']['pipeline'], root, work_dir)
         cfg[key] = loader
     cfg.train_cfg.max_epochs = max_epochs
     cfg.work_dir = work_dir

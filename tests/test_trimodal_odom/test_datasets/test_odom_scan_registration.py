@@ -27,7 +27,12 @@ def sample(tmp_path_factory):
     return root
 
 
-def pipeline(root, rotate=False, cached=True, crop=True, before=()):
+def pipeline(root,
+             rotate=False,
+             cached=True,
+             crop=True,
+             before=(),
+             quality=False):
     steps = [
         dict(type='LoadOdomPoints', coord_type='LIDAR', load_dim=4, use_dim=4)
     ]
@@ -41,7 +46,8 @@ def pipeline(root, rotate=False, cached=True, crop=True, before=()):
     return steps + list(before) + [
         dict(
             type='OdomScanRegistration',
-            prior_cache=osp.join(root, 'infos') if cached else None)
+            prior_cache=osp.join(root, 'infos') if cached else None,
+            quality=quality)
     ]
 
 
@@ -97,6 +103,20 @@ def test_cached_prior_is_the_registration_of_the_scans(sample):
     # the rotation (0.2-0.4 rad) turned the 0.7 m motion
     assert np.linalg.norm(priors[True, True][:3] -
                           priors[False, True][:3]) > 0.1
+
+
+def test_quality_from_the_cache_equals_the_registration(sample):
+    """``quality=True``: the registration-quality vector read from the
+    cache (its Hessian and counts) is that of registering the scans."""
+    quality = {}
+    for cached in (True, False):
+        out = dataset(sample, cached=cached, crop=False, quality=True)[4]
+        assert out['reg_info']['hessian'].shape == (6, 6)
+        quality[cached] = out['reg_quality']
+    assert quality[True].dtype == np.float32 and quality[True].shape == (6, )
+    np.testing.assert_allclose(quality[True], quality[False], atol=1e-5)
+    assert quality[True][0] == 1 and 0 < quality[True][1] <= 1
+    assert 'reg_quality' not in dataset(sample)[4]
 
 
 def test_thinned_clouds_are_registered_on_the_fly(sample):

@@ -90,3 +90,31 @@ def test_modality_gates():
 
     _, gates = build('ConcatFusion')(feats, mask, return_gates=True)
     assert gates is None
+
+
+def test_point_gate_reads_the_registration_quality():
+    """With ``quality_channels`` the point gate depends on the quality
+    vector (zeroed where the LiDAR is absent); without one it is refused,
+    and a fusion without quality channels refuses one."""
+    torch.manual_seed(0)
+    fusion = build('PointGateFusion', quality_channels=2).eval()
+    assert fusion.gate[0].in_features == 18 + 3 + 2
+    feats = [torch.randn(3, c) for c in (8, 6, 4)]
+    mask = torch.tensor([[1, 1, 1], [1, 1, 1], [1, 0, 1]], dtype=torch.bool)
+    good = torch.tensor([[1.0, 0.9]] * 3)
+    bad = torch.tensor([[0.0, 0.1]] * 3)
+    _, g_good = fusion(feats, mask, return_gates=True, reg_quality=good)
+    fused, g_bad = fusion(feats, mask, return_gates=True, reg_quality=bad)
+    assert (g_good[:2, 1] - g_bad[:2, 1]).abs().min() > 1e-4
+    # without LiDAR the quality is not read (and the point gate is 0)
+    torch.testing.assert_close(g_good[2], g_bad[2])
+    assert g_bad[2, 1] == 0
+    torch.testing.assert_close(fused, fusion(feats, mask, reg_quality=bad))
+    with pytest.raises(ValueError, match='needs reg_quality'):
+        fusion(feats, mask)
+    with pytest.raises(ValueError, match=r'must be \(3, 2\)'):
+        fusion(feats, mask, reg_quality=torch.zeros(3, 6))
+    with pytest.raises(ValueError, match='reads no registration quality'):
+        build('PointGateFusion')(feats, mask, reg_quality=good)
+    with pytest.raises(ValueError, match='quality_channels'):
+        build('PointGateFusion', quality_channels=-1)

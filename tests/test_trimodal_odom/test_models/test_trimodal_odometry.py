@@ -227,6 +227,34 @@ def test_predictions_carry_the_gates(fusion):
     assert ((gates >= 0) & (gates <= 1)).all()
 
 
+def test_point_gate_reads_the_samples_registration_quality():
+    """The model gives each sample's ``reg_quality`` to a fusion with
+    quality channels (zeros without LiDAR); a sample with LiDAR but none
+    is named."""
+    torch.manual_seed(0)
+    cfg = light_model_cfg()
+    cfg['fusion'].update(gate='scalar', quality_channels=3)
+    model = MODELS.build(cfg).eval()
+    inputs = make_inputs()
+    inputs['modality_mask'][1, 1] = False  # no LiDAR in sample 1
+    samples = make_samples()
+    samples[0].set_metainfo(dict(reg_quality=np.float32([1.0, 0.6, 0.2])))
+    out = model(inputs, samples, mode='predict')
+    gate = float(out[0].pred_gates[1])
+    assert 0 < gate < 1 and out[1].pred_gates[1] == 0
+    samples[0].set_metainfo(dict(reg_quality=np.float32([0.0, 0.0, 5.0])))
+    moved = model(inputs, samples, mode='predict')
+    assert abs(float(moved[0].pred_gates[1]) - gate) > 1e-3
+    assert set(model(inputs, samples,
+                     mode='loss')) == {'loss_trans', 'loss_rot'}
+    no_quality = make_samples()
+    with pytest.raises(
+            ValueError,
+            match=r'sample 0 \(sequence 00 frames '
+            r'\(0, 1\)\): no reg_quality'):
+        model(inputs, no_quality, mode='loss')
+
+
 def test_no_gates_without_a_gated_fusion():
     model = MODELS.build(light_model_cfg('ConcatFusion')).eval()
     out = model(make_inputs(), make_samples(), mode='predict')

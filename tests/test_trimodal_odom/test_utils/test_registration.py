@@ -12,7 +12,7 @@ from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (load_calib,
                                                                  load_times,
                                                                  load_velodyne)
 from projects.trimodal_odom.trimodal_odom.utils.registration import (
-    ScanRegistration, register_scans)
+    QUALITY_NAMES, ScanRegistration, register_scans, registration_quality)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import (make_pose,
                                                             rotation_angle,
                                                             se3_inverse,
@@ -163,3 +163,49 @@ def test_deskewing_needs_the_time_between_frames():
         ScanRegistration(deskew='motion').register(scan, scan)
     with pytest.raises(ValueError, match='deskew must be one of'):
         ScanRegistration(deskew='imu-only')
+
+
+def corridor(rng: np.random.Generator, n: int = 6000) -> np.ndarray:
+    """Points (n, 3) on a ground plane and two parallel walls along x:
+    nothing fixes the translation along the corridor."""
+    k = n // 3
+    g = rng.uniform([-30, -4], [30, 4], (k, 2))
+    parts = [np.c_[g, np.full(k, -1.7)]]
+    for y in (-4.0, 4.0):
+        w = rng.uniform([-30, -1.7], [30, 3.0], (k, 2))
+        parts.append(np.c_[w[:, 0], np.full(k, y), w[:, 1]])
+    return np.concatenate(parts)
+
+
+def test_quality_sees_a_degenerate_registration():
+    """The quality vector of a corridor, whose geometry leaves the
+    translation along it free, against a street that constrains every
+    direction: the Hessian's translation block is ill-conditioned and its
+    weakest direction weak, while both registrations 'converge'."""
+    rng = np.random.default_rng(0)
+    T = make_pose(so3_exp(np.array([0.0, 0.0, 0.01])), np.array([0.8, 0, 0]))
+    quality = {}
+    for name, scene in (('street', street), ('corridor', corridor)):
+        world = scene(rng, 20000)
+        target = world[::2] + 0.005 * rng.standard_normal(world[::2].shape)
+        source = world[1::2] @ se3_inverse(T)[:3, :3].T + se3_inverse(T)[:3, 3]
+        _, info = ScanRegistration()(source, target)
+        assert info['converged'] and info['hessian'].shape == (6, 6)
+        assert 0 < info['num_correspondences'] <= info['num_source_points']
+        q = dict(zip(QUALITY_NAMES, registration_quality(info)))
+        assert q['converged'] == 1 and 0.2 < q['inlier_ratio'] <= 1
+        quality[name] = q
+    street_q, corridor_q = quality['street'], quality['corridor']
+    assert corridor_q['log_trans_condition'] > \
+        street_q['log_trans_condition'] + 0.3, quality
+    assert corridor_q['log_trans_constraint'] < \
+        street_q['log_trans_constraint'] - 0.3, quality
+
+
+def test_quality_of_a_failed_registration():
+    rng = np.random.default_rng(0)
+    cloud = rng.uniform(-20, 20, (500, 3))
+    _, info = ScanRegistration()(cloud + [500.0, 0, 0], cloud)
+    q = registration_quality(info)
+    assert q.shape == (len(QUALITY_NAMES), ) and np.isfinite(q).all()
+    assert q[0] == 0 and q[1] == 0

@@ -36,12 +36,14 @@ from ..utils.registration import ScanRegistration
 from ..utils.se3 import pose_to_vector
 
 _PAIR_FIELDS = ('pose', 'converged', 'iterations', 'num_correspondences',
-                'error', 'deskewed_with')
+                'error', 'hessian', 'num_source_points', 'deskewed_with')
 # the per-pair arrays of a cache file: name, dtype, shape
 _ARRAYS = (('frame_ids', np.int64, (-1, 2)), ('pose', np.float64, (-1, 6)),
            ('converged', bool, (-1, )), ('iterations', np.int64, (-1, )),
            ('num_correspondences', np.int64, (-1, )),
-           ('error', np.float64, (-1, )), ('deskewed_with', str, (-1, )))
+           ('error', np.float64, (-1, )), ('hessian', np.float64, (-1, 6, 6)),
+           ('num_source_points', np.int64, (-1, )), ('deskewed_with', str,
+                                                     (-1, )))
 
 
 def _register_chunk(task: Tuple[List[str], int, int, dict, list]) -> dict:

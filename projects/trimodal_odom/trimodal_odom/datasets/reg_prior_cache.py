@@ -16,8 +16,10 @@ axis-angle rad) and the registration's report, keyed by
 Arrays: ``version``, ``seq``, ``settings`` (JSON), ``frame_gap``,
 ``lidar_paths`` (N,) / ``scan_bytes`` (N,) / ``scan_crc`` (N,) per frame,
 ``frame_ids`` (P, 2), ``pose`` (P, 6) float64, ``converged`` (P,),
-``iterations`` (P,), ``num_correspondences`` (P,), ``error`` (P,) and
-``deskewed_with`` (P,) (``'motion'``, ``'imu'`` or ``''``) per pair.
+``iterations`` (P,), ``num_correspondences`` (P,), ``error`` (P,),
+``hessian`` (P, 6, 6) float64 (small_gicp's final Hessian, rotation then
+translation), ``num_source_points`` (P,) (the source's downsampled points)
+and ``deskewed_with`` (P,) (``'motion'``, ``'imu'`` or ``''``) per pair.
 """
 import json
 import os.path as osp
@@ -29,7 +31,7 @@ import numpy as np
 from ..utils.kitti_io import kitti_error
 from ..utils.se3 import make_pose, so3_exp
 
-REG_PRIOR_VERSION = '1.1'
+REG_PRIOR_VERSION = '1.2'
 CACHE_TOOL = 'python tools/dataset_converters/kitti_reg_prior_cache.py'
 _HEAD_BYTES = 4096
 # settings that are not options of the registration
@@ -167,7 +169,8 @@ class RegPriorCache:
         Returns:
             tuple[np.ndarray, dict]: ``T_L`` (4, 4) and the registration's
             ``info`` (``converged``, ``iterations``,
-            ``num_correspondences``, ``error``, ``deskew``).
+            ``num_correspondences``, ``error``, ``hessian`` (6, 6),
+            ``num_source_points``, ``deskew``).
 
         Raises:
             KittiFormatError: The pair is not in the cache, or a scan
@@ -190,5 +193,7 @@ class RegPriorCache:
             iterations=int(a['iterations'][row]),
             num_correspondences=int(a['num_correspondences'][row]),
             error=float(a['error'][row]),
+            hessian=a['hessian'][row],
+            num_source_points=int(a['num_source_points'][row]),
             deskew=str(a['deskewed_with'][row]) or None)
         return make_pose(so3_exp(vec[3:]), vec[:3]), info

@@ -251,8 +251,11 @@ class ScanRegistration:
             ``converged`` (bool; False when a level found fewer than
             ``min_correspondences`` correspondences or did not converge in
             ``max_iterations``; ``T`` is then that level's estimate),
-            ``iterations`` (all levels), ``num_correspondences`` and
-            ``error`` (small_gicp's final cost) of the last level run.
+            ``iterations`` (all levels), ``num_correspondences``,
+            ``error`` (small_gicp's final cost) and ``hessian`` (6, 6)
+            (its Gauss-Newton Hessian, rotation then translation) of the
+            last level run, and ``num_source_points`` (the source's
+            downsampled points; see :func:`registration_quality`).
 
         Raises:
             ValueError: ``init`` is not a finite (4, 4) matrix.
@@ -261,7 +264,12 @@ class ScanRegistration:
         if T.shape != (4, 4) or not np.isfinite(T).all():
             raise ValueError(f'init must be a finite (4, 4) matrix, got {T}')
         info = dict(
-            converged=False, iterations=0, num_correspondences=0, error=0.0)
+            converged=False,
+            iterations=0,
+            num_correspondences=0,
+            error=0.0,
+            hessian=np.zeros((6, 6)),
+            num_source_points=int(source.cloud.size()))
         for voxel_map, gate, iters in zip(target.voxel_maps,
                                           self.max_correspondence,
                                           self.max_iterations):
@@ -275,7 +283,8 @@ class ScanRegistration:
             info['iterations'] += result.iterations
             info.update(
                 num_correspondences=int(result.num_inliers),
-                error=float(result.error))
+                error=float(result.error),
+                hessian=np.array(result.H, dtype=np.float64))
             if result.num_inliers < self.min_correspondences:
                 return T, info
             T = result.T_target_source
@@ -349,6 +358,60 @@ class ScanRegistration:
         args = ', '.join(f'{k}={v}' for k, v in self.settings().items()
                          if not k.startswith(('library', 'method')))
         return f'{self.__class__.__name__}({args})'
+
+
+#: Names of the entries of :func:`registration_quality`.
+QUALITY_NAMES = ('converged', 'inlier_ratio', 'log_error',
+                 'log_trans_condition', 'log_rot_condition',
+                 'log_trans_constraint')
+
+
+def registration_quality(info: Dict) -> np.ndarray:
+    """How far a registration can be trusted, as a small vector.
+
+    From the report of :meth:`ScanRegistration.align` (scale-free where
+    possible, each entry about in [0, 1] for a good registration):
+
+    - ``converged``: 1 or 0;
+    - ``inlier_ratio``: correspondences / downsampled source points;
+    - ``log_error``: ``log10(1 + error / correspondences)``, the mean
+      cost of a correspondence;
+    - ``log_trans_condition`` / ``log_rot_condition``: ``-log10`` of the
+      ratio of the smallest to the largest eigenvalue of the translation /
+      rotation block of the Hessian, over 3: near 0 when every direction
+      is constrained alike, 1 and more when one is nearly free (an open
+      road or a corridor leaves the translation along it unconstrained);
+    - ``log_trans_constraint``: ``log10`` of the smallest translation
+      eigenvalue per correspondence, over 3 (how well the worst direction
+      is held at all).
+
+    Eigenvalues do not change when both scans are rotated, so the quality
+    of a cached pair also serves its yaw-rotated copies.
+
+    Args:
+        info (dict): ``converged``, ``num_correspondences``, ``error``,
+            ``hessian`` (6, 6), ``num_source_points``.
+
+    Returns:
+        np.ndarray: float64 (6, ), in the order of :data:`QUALITY_NAMES`.
+    """
+    n = max(int(info['num_correspondences']), 1)
+    H = np.asarray(info['hessian'], dtype=np.float64).reshape(6, 6)
+    tiny = 1e-12
+
+    def condition(block):
+        eig = np.linalg.eigvalsh(0.5 * (block + block.T))
+        return -np.log10(max(eig[0], tiny) / max(eig[-1], tiny)) / 3.0
+
+    trans_min = np.linalg.eigvalsh(0.5 * (H[3:, 3:] + H[3:, 3:].T))[0]
+    return np.array([
+        float(info['converged']),
+        info['num_correspondences'] / max(int(info['num_source_points']), 1),
+        np.log10(1.0 + max(float(info['error']), 0.0) / n),
+        condition(H[3:, 3:]),
+        condition(H[:3, :3]),
+        np.log10(max(trans_min, tiny) / n) / 3.0,
+    ])
 
 
 def register_scans(source: np.ndarray,

@@ -9,7 +9,7 @@ from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from ...utils.imu_integration import gyro_lidar_rotation
-from ...utils.registration import ScanRegistration
+from ...utils.registration import ScanRegistration, registration_quality
 from ...utils.se3 import pose_to_vector, se3_inverse
 from ..reg_prior_cache import RegPriorCache, reg_prior_file_name
 from .odom_global_yaw_rotation import rotate_relative_pose, yaw_matrix
@@ -66,21 +66,29 @@ class OdomScanRegistration(BaseTransform):
     and ``lidar_paths`` with a cache.
     Added Keys: ``reg_prior`` (np.ndarray float32 (6, )) when registered,
     ``reg_info`` (dict: ``converged``, ``iterations``,
-    ``num_correspondences``, ``error``, ``deskew`` (the mode used or None),
-    ``source``: ``'cache'`` or ``'registered'``).
+    ``num_correspondences``, ``error``, ``hessian``, ``num_source_points``,
+    ``deskew`` (the mode used or None), ``source``: ``'cache'`` or
+    ``'registered'``), with ``quality`` also ``reg_quality`` (np.ndarray
+    float32 (6, ), :func:`registration_quality`; failed registrations
+    included).
 
     Args:
         prior_cache (str, optional): Folder of the cached priors
             (``kitti_reg_priors_XX.npz``). Defaults to None (register on
             the fly).
+        quality (bool): Also store how far the registration can be trusted
+            (``reg_quality``, read by a fusion with ``quality_channels``,
+            e.g. :class:`PointGateFusion`). Defaults to False.
         **registration: Settings of :class:`ScanRegistration` (also the
             key of the cache: priors of other settings are refused).
     """
 
     def __init__(self,
                  prior_cache: Optional[str] = None,
+                 quality: bool = False,
                  **registration) -> None:
         self.prior_cache = prior_cache
+        self.quality = bool(quality)
         self.registration = ScanRegistration(**registration)
         self._settings = self.registration.settings()
         self._caches: Dict[str, RegPriorCache] = {}
@@ -165,6 +173,9 @@ class OdomScanRegistration(BaseTransform):
             info['source'] = 'registered'
             T_cam = Tr @ T_lidar @ se3_inverse(Tr)
         results['reg_info'] = info
+        if self.quality:
+            results['reg_quality'] = registration_quality(info).astype(
+                np.float32)
         if not info['converged']:
             self._log_once(
                 ('failed', results.get('seq'),
@@ -179,4 +190,5 @@ class OdomScanRegistration(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(prior_cache={self.prior_cache!r}'
-                f', registration={self.registration!r})')
+                f', quality={self.quality}, '
+                f'registration={self.registration!r})')

@@ -22,12 +22,13 @@ class PackOdomInputs(BaseTransform):
     without ground truth) and the metainfo
     ``seq``, ``frame_ids``, ``times``, ``has_imu``, ``sample_idx``, ``Tr``,
     ``P2``, ``imu_time`` and, when augmented, ``yaw_rotation``, when registered
-    (:class:`OdomScanRegistration`), ``reg_prior`` (float32 (6, )).
+    (:class:`OdomScanRegistration`), ``reg_prior`` (float32 (6, )) and
+    ``reg_quality`` (float32 (Q, )).
     """
 
     META_KEYS = ('seq', 'frame_ids', 'times', 'has_imu', 'sample_idx', 'Tr',
                  'P2', 'img_shape', 'ori_shape', 'scale_factor',
-                 'yaw_rotation', 'reg_prior')
+                 'yaw_rotation', 'reg_prior', 'reg_quality')
 
     def transform(self, results: dict) -> dict:
         modality = results.get('modality', {})

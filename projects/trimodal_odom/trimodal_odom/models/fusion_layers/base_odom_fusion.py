@@ -72,11 +72,15 @@ class BaseOdomFusion(BaseModule):
             kept[lost.nonzero().flatten(), pick] = True
         return kept
 
+    #: Size of the registration-quality vector the fusion reads (0: none).
+    quality_channels = 0
+
     def forward(
         self,
         feats: List[Tensor],
         mask: Tensor,
-        return_gates: bool = False
+        return_gates: bool = False,
+        reg_quality: Optional[Tensor] = None
     ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Fuse features.
 
@@ -85,6 +89,9 @@ class BaseOdomFusion(BaseModule):
             mask (Tensor): Present modalities, bool of shape (N, M).
             return_gates (bool): Also return :meth:`modality_gates`.
                 Defaults to False.
+            reg_quality (Tensor, optional): Registration quality (N, Q),
+                required by a fusion with ``quality_channels`` = Q > 0 and
+                refused by others. Defaults to None.
 
         Returns:
             Tensor | tuple: Fused feature of shape (N, out_channels); with
@@ -93,16 +100,37 @@ class BaseOdomFusion(BaseModule):
         if len(feats) != len(self.modalities):
             raise ValueError(f'expected {len(self.modalities)} features '
                              f'({self.modalities}), got {len(feats)}')
+        extra = self._quality_kwargs(reg_quality, feats[0].shape[0])
         if self.training and self.modality_dropout > 0:
             mask = self.drop_modalities(mask)
         feats = [
             f * m[:, None].to(f.dtype) for f, m in zip(feats, mask.unbind(1))
         ]
         mask = mask.to(feats[0].dtype)
-        fused = self.dropout(self.fuse(feats, mask))
+        fused = self.dropout(self.fuse(feats, mask, **extra))
         if not return_gates:
             return fused
-        return fused, self.modality_gates(feats, mask)
+        return fused, self.modality_gates(feats, mask, **extra)
+
+    def _quality_kwargs(self, reg_quality: Optional[Tensor], n: int) -> dict:
+        """``reg_quality`` checked against :attr:`quality_channels`, as
+        the keyword arguments of :meth:`fuse` and :meth:`modality_gates`."""
+        if not self.quality_channels:
+            if reg_quality is not None:
+                raise ValueError(f'{self.__class__.__name__} reads no '
+                                 'registration quality, got reg_quality')
+            return {}
+        if reg_quality is None:
+            raise ValueError(
+                f'{self.__class__.__name__} with quality_channels='
+                f'{self.quality_channels} needs reg_quality (N, '
+                f'{self.quality_channels}): OdomScanRegistration(quality='
+                'True) in the pipeline and the data samples given')
+        if tuple(reg_quality.shape) != (n, self.quality_channels):
+            raise ValueError(f'reg_quality must be ({n}, '
+                             f'{self.quality_channels}), got '
+                             f'{tuple(reg_quality.shape)}')
+        return dict(reg_quality=reg_quality)
 
     def modality_gates(self, feats: List[Tensor],
                        mask: Tensor) -> Optional[Tensor]:

@@ -138,7 +138,8 @@ class TrimodalOdometry(BaseModel):
     def extract_feat(
         self,
         inputs: dict,
-        return_gates: bool = False
+        return_gates: bool = False,
+        reg_quality: Optional[Tensor] = None
     ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Encode every modality and fuse.
 
@@ -150,6 +151,9 @@ class TrimodalOdometry(BaseModel):
             return_gates (bool): Also return the fusion's per-modality
                 gates (N, M) (:meth:`BaseOdomFusion.modality_gates`; None
                 for a fusion without gates). Defaults to False.
+            reg_quality (Tensor, optional): (N, Q) for a fusion that reads
+                the registration quality (:meth:`registration_quality`).
+                Defaults to None.
 
         Returns:
             Tensor | tuple: Fused features of shape (N, C), and the gates.
@@ -161,7 +165,8 @@ class TrimodalOdometry(BaseModel):
             args = (inputs[key], ) if mask_key is None else (inputs[key],
                                                              inputs[mask_key])
             feats.append(self.encoders[m](*args))
-        return self.fusion(feats, mask, return_gates=return_gates)
+        return self.fusion(
+            feats, mask, return_gates=return_gates, reg_quality=reg_quality)
 
     def registration_prior(self, inputs: dict,
                            data_samples: Optional[List[BaseDataElement]]
@@ -177,19 +182,56 @@ class TrimodalOdometry(BaseModel):
         if (not getattr(self.pose_head, 'uses_prior', False)
                 or data_samples is None or 'point' not in self.modalities):
             return None
+        return self._lidar_rows(inputs, data_samples, 'reg_prior', 6,
+                                float('nan'))
+
+    def registration_quality(self, inputs: dict,
+                             data_samples: Optional[List[BaseDataElement]]
+                             ) -> Optional[Tensor]:
+        """Registration-quality vectors (N, Q) from the samples'
+        ``reg_quality`` (``OdomScanRegistration(quality=True)``) for a
+        fusion that reads them (``quality_channels`` > 0); zeros for a
+        sample whose LiDAR is marked absent.
+
+        Raises:
+            ValueError: A sample with LiDAR has no ``reg_quality`` or one
+                of another size, naming the sample.
+        """
+        size = getattr(self.fusion, 'quality_channels', 0)
+        if not size or data_samples is None:
+            return None
+        return self._lidar_rows(inputs, data_samples, 'reg_quality', size, 0.0,
+                                'OdomScanRegistration(quality=True)')
+
+    @staticmethod
+    def _lidar_rows(inputs: dict,
+                    data_samples: List[BaseDataElement],
+                    key: str,
+                    size: int,
+                    fill: float,
+                    required_by: Optional[str] = None) -> Tensor:
+        """The metainfo ``key`` of every sample, (N, size) float32 on the
+        points' device: ``fill`` where it is absent (or the sample's LiDAR
+        is), an error for it missing where ``required_by`` names what
+        stores it, or for a row of another size or not finite."""
         lidar = inputs.get('modality_mask')
         rows = []
         for i, sample in enumerate(data_samples):
-            prior = sample.metainfo.get('reg_prior')
-            if prior is None or (lidar is not None and not lidar[i, 1]):
-                prior = [float('nan')] * 6
-            elif (np.shape(prior) != (6, )
-                  or not np.isfinite(np.asarray(prior)).all()):
-                raise ValueError(
-                    f'sample {i} (sequence {sample.metainfo.get("seq")} '
-                    f'frames {sample.metainfo.get("frame_ids")}): reg_prior '
-                    f'must be 6 finite values, got {prior}')
-            rows.append(torch.as_tensor(prior, dtype=torch.float32))
+            value = sample.metainfo.get(key)
+            where = (f'sample {i} (sequence {sample.metainfo.get("seq")} '
+                     f'frames {sample.metainfo.get("frame_ids")})')
+            if lidar is not None and not lidar[i, 1]:
+                value = None
+            elif value is None and required_by is not None:
+                raise ValueError(f'{where}: no {key}; the fusion reads it, '
+                                 f'add {required_by} to the pipeline')
+            if value is None:
+                value = [fill] * size
+            elif (np.shape(value) != (size, )
+                  or not np.isfinite(np.asarray(value)).all()):
+                raise ValueError(f'{where}: {key} must be {size} finite '
+                                 f'values, got {value}')
+            rows.append(torch.as_tensor(value, dtype=torch.float32))
         return torch.stack(rows).to(inputs['points'].device)
 
     def _poses(self, feats: Tensor, prior: Optional[Tensor]) -> Tensor:
@@ -210,7 +252,9 @@ class TrimodalOdometry(BaseModel):
             dict[str, Tensor]: ``loss_trans``, ``loss_rot`` (zero without
             a labelled sample) and ``loss_photometric``.
         """
-        feats = self.extract_feat(inputs)
+        feats = self.extract_feat(
+            inputs,
+            reg_quality=self.registration_quality(inputs, data_samples))
         prior = self.registration_prior(inputs, data_samples)
         labelled = [i for i, s in enumerate(data_samples) if 'gt_pose' in s]
         if len(labelled) < len(data_samples) and \
@@ -295,7 +339,10 @@ class TrimodalOdometry(BaseModel):
                 raise ValueError('mode "loss" needs data_samples')
             return self.loss(inputs, data_samples)
         if mode == 'predict':
-            feats, gates = self.extract_feat(inputs, return_gates=True)
+            feats, gates = self.extract_feat(
+                inputs,
+                return_gates=True,
+                reg_quality=self.registration_quality(inputs, data_samples))
             prior = self.registration_prior(inputs, data_samples)
             poses = self.pose_head.predict(feats) if prior is None else \
                 self.pose_head.predict(feats, prior)
