@@ -12,8 +12,9 @@ from mmengine.runner import Runner
 
 from mmfusion.utils.config import find_hook
 from projects.trimodal_odom.trimodal_odom.converters import (
-    build_reg_prior_cache, create_kitti_odom_infos,
-    registration_cfg_from_config)
+    build_reg_prior_cache, create_kitti_odom_infos)
+from projects.trimodal_odom.trimodal_odom.datasets.transforms import \
+    odom_scan_registration
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
@@ -51,13 +52,15 @@ def _shrink(pipeline):
 
 
 def _own_priors(pipeline, root: str, work_dir: str) -> None:
-    """Point each ``OdomScanRegistration`` of other settings than the
-    defaults (those of the fixture's cache) at a cache of its own."""
+    """Point each ``OdomScanRegistration`` at a cache of its own settings,
+    built as the README says (the cache refuses other settings)."""
     for t in pipeline:
-        # the transform's own options; the rest are the registration's
-        own = ('type', 'prior_cache', 'quality')
-        settings = {k: v for k, v in t.items() if k not in own}
-        if t['type'] == 'OdomScanRegistration' and settings:
+        settings = {
+            k: v
+            for k, v in t.items() if k != 'type'
+            and k not in odom_scan_registration.TRANSFORM_OPTIONS
+        }
+        if t['type'] == 'OdomScanRegistration':
             out_dir = osp.join(work_dir, 'reg_priors')
             build_reg_prior_cache(
                 root, sequences='00', out_dir=out_dir, **settings)
@@ -99,19 +102,6 @@ def read_csv(path):
 def test_config_trains_and_evaluates(config, tiny_root, tmp_path):
     cfg = tiny_cfg(config, tiny_root, str(tmp_path))
     cfg.load_from = None
-    if 'OdomScanRegistration' in cfg.pretty_text:
-        # the *-icp configs: the priors of their own registration settings,
-        # computed as the README says (the cache refuses other settings)
-        priors = str(tmp_path / 'priors')
-        build_reg_prior_cache(
-            tiny_root,
-            sequences='00',
-            out_dir=priors,
-            **registration_cfg_from_config(config))
-        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-            for step in cfg[key]['dataset']['pipeline']:
-                if step['type'] == 'OdomScanRegistration':
-                    step['prior_cache'] = priors
     # Checkpointing and plots are tested elsewhere: keep the run short.
     cfg.default_hooks.checkpoint.update(interval=10, save_last=False)
     cfg.val_evaluator.save_plots = False

@@ -166,6 +166,11 @@ def test_tool_takes_the_settings_of_a_config(sample, tmp_path, monkeypatch,
               'trimodal-odom_light-pointnet-gru-icp_1xb2-3e_kitti-sample.py')
     settings = registration_cfg_from_config(config)
     assert settings and not {'type', 'prior_cache'} & set(settings)
+    # the transform's own options are not registration settings
+    quality = ('configs/trimodal_odom/trimodal-odom_light-pointnet-gru-icp-'
+               'reg-quality_1xb2-3e_kitti-hard.py')
+    assert registration_cfg_from_config(quality) == dict(
+        max_points=None, downsample=0.5)
     assert run_tool(TOOL, [sample, '--config', config], monkeypatch) == 0
     path = osp.join(sample, 'infos', reg_prior_file_name('00'))
     RegPriorCache(path, ScanRegistration(**settings).settings(), '00')

@@ -30,6 +30,7 @@ from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
 from ..datasets.reg_prior_cache import (REG_PRIOR_VERSION, RegPriorCache,
                                         reg_prior_file_name, scan_fingerprint,
                                         settings_json)
+from ..datasets.transforms.odom_scan_registration import TRANSFORM_OPTIONS
 from ..utils.imu_integration import gyro_lidar_rotation
 from ..utils.kitti_io import KittiFormatError, kitti_error, load_velodyne
 from ..utils.registration import ScanRegistration
@@ -151,8 +152,9 @@ def registration_cfg_from_config(config: str) -> Dict[str, Any]:
         config (str): Path of the config.
 
     Returns:
-        dict: The settings of the step (without ``type`` and
-        ``prior_cache``), the same in the train, val and test pipelines.
+        dict: The settings of the step (without ``type`` and the
+        transform's own options, ``prior_cache`` and ``quality``), the same
+        in the train, val and test pipelines.
 
     Raises:
         ValueError: The config has no ``OdomScanRegistration`` in its
@@ -170,7 +172,8 @@ def registration_cfg_from_config(config: str) -> Dict[str, Any]:
     for where, step in found:
         settings = {
             k: v
-            for k, v in step.items() if k not in ('type', 'prior_cache')
+            for k, v in step.items()
+            if k != 'type' and k not in TRANSFORM_OPTIONS
         }
         variants.setdefault(repr(sorted(settings.items())), []).append(
             (where, settings))

@@ -18,6 +18,9 @@ from .odom_global_yaw_rotation import rotate_relative_pose, yaw_matrix
 _THINNED = dict(
     point_dropout='OdomPointDropout', points_mask='OdomPointSample')
 
+# the transform's own arguments; the others are ScanRegistration's
+TRANSFORM_OPTIONS = ('prior_cache', 'quality')
+
 
 @TRANSFORMS.register_module()
 class OdomScanRegistration(BaseTransform):
