@@ -14,6 +14,7 @@ A deskewing registration (``deskew``) takes the time between the frames
 from the infos and, for ``'imu'``, the rotation integrated from their IMU
 window (the registration's own where a pair has none).
 """
+import json
 import os
 import os.path as osp
 import time
@@ -175,8 +176,9 @@ def registration_cfg_from_config(config: str) -> Dict[str, Any]:
             for k, v in step.items()
             if k != 'type' and k not in TRANSFORM_OPTIONS
         }
-        variants.setdefault(repr(sorted(settings.items())), []).append(
-            (where, settings))
+        # the same values written as a tuple or a list are one setting
+        key = json.dumps(settings, sort_keys=True, default=str)
+        variants.setdefault(key, []).append((where, settings))
     if len(variants) > 1:
         listing = '; '.join(f'{group[0][0]}: {group[0][1]}'
                             for group in variants.values())
