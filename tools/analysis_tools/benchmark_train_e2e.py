@@ -29,6 +29,7 @@ Examples::
 """  # noqa: E501
 import argparse
 import copy
+import faulthandler
 import importlib.util
 import json
 import os
@@ -89,6 +90,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='keep the random multi-scale sizes in the warm-up instead of '
         'training once at each size')
     parser.add_argument(
+        '--repeat-dataset',
+        type=int,
+        default=1,
+        metavar='N',
+        help='train on the dataset repeated N times an epoch '
+        '(RepeatDataset), so that a small sample has epochs as long as a '
+        "real split's and the first batch of an epoch, built while the "
+        'workers have nothing queued, does not count as often')
+    parser.add_argument(
+        '--profile-iters',
+        type=int,
+        default=0,
+        metavar='N',
+        help='trace N iterations after the window with torch.profiler '
+        '(profile_trace.json.gz and profile_ops.txt in the run folder)')
+    parser.add_argument(
         '--keep-freeze',
         action='store_true',
         help="keep the freeze stage of the configs' FreezeScheduleHook")
@@ -131,6 +148,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     names = [run[0] for run in args.run]
     if len(set(names)) != len(names):
         parser.error(f'run names must be distinct, got {names}')
+    for flag in ('repeat_dataset', 'profile_iters'):
+        least = 1 if flag == 'repeat_dataset' else 0
+        if getattr(args, flag) < least:
+            parser.error(f'--{flag.replace("_", "-")} must be >= {least}, '
+                         f'got {getattr(args, flag)}')
     if args.single and len(args.run) != 1:
         parser.error('--single takes exactly one --run')
     return args
@@ -173,6 +195,11 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
             loader.persistent_workers = False
     if args.data_root is not None:
         innermost_dataset(loader)['data_root'] = args.data_root
+    if args.repeat_dataset > 1:
+        loader.dataset = dict(
+            type='RepeatDataset',
+            times=args.repeat_dataset,
+            dataset=loader.dataset)
     cfg.train_cfg.max_epochs = MAX_EPOCHS
     # no validation loop (nor its dataset and workers)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -196,7 +223,8 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
             drain_iters=args.drain_iters,
             cycle_sizes=not args.no_cycle_sizes,
             out_file=out_file,
-            time_limit_s=max(0.0, args.run_timeout - args.stop_margin)))
+            time_limit_s=max(0.0, args.run_timeout - args.stop_margin),
+            profile_iters=args.profile_iters))
     cfg.custom_hooks = hooks
     imports = cfg.get('custom_imports', dict(imports=[]))
     # the hook's registry module (configs of other projects may not load it)
@@ -209,13 +237,18 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
 def run_single(args: argparse.Namespace) -> None:
     """Train one run in this process; write its record to ``args.out``."""
     import torch
+
+    # `kill -USR1 PID` prints where every thread of a run is (e.g. one
+    # that seems stuck) into its log, and the run goes on
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     (name, config, *options), = args.run
     work_dir = osp.abspath(args.work_dir)
     hook_file = osp.join(work_dir, 'train_speed.json')
     start = time.perf_counter()
     train = load_train_tool()
     cfg = benchmark_config(args, train, config, options, work_dir, hook_file)
-    train.build_runner(cfg).train()
+    runner = train.build_runner(cfg)
+    runner.train()
     if not osp.isfile(hook_file):
         raise RuntimeError(f'{name}: training ended before '
                            'TrainSpeedMonitorHook measured anything '
@@ -235,6 +268,9 @@ def run_single(args: argparse.Namespace) -> None:
         if torch.cuda.is_available() else 'cpu',
         cpu_count=os.cpu_count(),
         process_s=time.perf_counter() - start,
+        train_dataset=dict(
+            type=cfg.train_dataloader.dataset['type'],
+            size=len(runner.train_dataloader.dataset)),
         results=results)
     with open(args.out, 'w') as f:
         json.dump(record, f, indent=2)
@@ -255,7 +291,9 @@ def child_argv(args: argparse.Namespace, run: List[str], work_dir: str,
     for flag, value in (('--batch-size', args.batch_size), ('--num-workers',
                                                             args.num_workers),
                         ('--data-root', args.data_root), ('--drain-iters',
-                                                          args.drain_iters)):
+                                                          args.drain_iters),
+                        ('--repeat-dataset', args.repeat_dataset),
+                        ('--profile-iters', args.profile_iters)):
         if value is not None:
             argv += [flag, str(value)]
     for flag, on in (('--amp', args.amp), ('--no-cycle-sizes',
@@ -418,6 +456,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         drain_iters=args.drain_iters,
                         cycle_sizes=not args.no_cycle_sizes,
                         keep_freeze=args.keep_freeze,
+                        repeat_dataset=args.repeat_dataset,
+                        profile_iters=args.profile_iters,
                         cfg_options=args.cfg_options),
                     runs=records),
                 f,

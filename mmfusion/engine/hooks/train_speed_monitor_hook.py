@@ -1,8 +1,10 @@
 """Steady-state speed of a training run, after a warm-up."""
+import gzip
 import json
 import math
 import os
 import os.path as osp
+import shutil
 import threading
 import time
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -91,6 +93,21 @@ def _raw_input_hw(data_batch: DATA_BATCH) -> Optional[Tuple[int, int]]:
     if isinstance(x, torch.Tensor) and x.dim() >= 3:  # (C, H, W) images
         return tuple(x.shape[-2:])
     return None
+
+
+def _compile_cache_counters() -> Dict[str, int]:
+    """Hits and misses of inductor's and AOTAutograd's on-disk caches so
+    far in this process (``torch._dynamo.utils.counters``): whether the
+    compilations of a run were loaded or made."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:  # pragma: no cover
+        return {}
+    return {
+        f'{group}.{key}': int(value)
+        for group in ('inductor', 'aot_autograd')
+        for key, value in sorted(counters[group].items()) if 'cache' in key
+    }
 
 
 def _event_records(events: list) -> List[dict]:
@@ -190,6 +207,12 @@ class TrainSpeedMonitorHook(Hook):
         time_limit_s (float, optional): End the window after the iteration
             at which the run (from ``before_run``) has taken this many
             seconds. Defaults to None: no limit.
+        profile_iters (int): Iterations traced with ``torch.profiler``
+            (host and CUDA activity) after the window, within the epoch in
+            which it ends; their Chrome trace (``profile_trace.json.gz``)
+            and a table of the operators' host and device time
+            (``profile_ops.txt``) go to the work directory. Defaults to 0:
+            none.
         priority (str | int): Hook priority. Defaults to ``'LOWEST'``: the
             iteration time includes every other hook's work.
     """
@@ -203,6 +226,7 @@ class TrainSpeedMonitorHook(Hook):
                  out_file: Optional[str] = 'train_speed.json',
                  gpu_sample_interval: float = 0.1,
                  time_limit_s: Optional[float] = None,
+                 profile_iters: int = 0,
                  priority: Union[str, int] = 'LOWEST') -> None:
         if window_iters < 1:
             raise ValueError(f'window_iters must be >= 1, got {window_iters}')
@@ -210,6 +234,9 @@ class TrainSpeedMonitorHook(Hook):
             raise ValueError(f'warmup_iters must be >= 0, got {warmup_iters}')
         if drain_iters is not None and drain_iters < 0:
             raise ValueError(f'drain_iters must be >= 0, got {drain_iters}')
+        if profile_iters < 0:
+            raise ValueError(
+                f'profile_iters must be >= 0, got {profile_iters}')
         self.window_iters = window_iters
         self.warmup_iters = warmup_iters
         self.drain_iters = drain_iters
@@ -218,7 +245,10 @@ class TrainSpeedMonitorHook(Hook):
         self.out_file = out_file
         self.gpu_sample_interval = gpu_sample_interval
         self.time_limit_s = time_limit_s
+        self.profile_iters = profile_iters
         self.priority = priority
+        self._profiler = None
+        self._profiled = 0
         self.results: Optional[dict] = None
 
     # -- hook points --------------------------------------------------
@@ -356,6 +386,10 @@ class TrainSpeedMonitorHook(Hook):
             elif self.time_limit_s is not None and \
                     now - self._t_run >= self.time_limit_s:
                 self._finish(runner, complete=False)
+        elif self._profiler is not None:
+            self._profiled += 1
+            if self._profiled == self.profile_iters:
+                self._stop_profile(runner)
 
     def after_train(self, runner) -> None:
         """Report an unfinished window (training ended first).
@@ -367,6 +401,8 @@ class TrainSpeedMonitorHook(Hook):
             handle.remove()
         if self._phase == 'window':
             self._finish(runner, complete=False)
+        if self._profiler is not None:
+            self._stop_profile(runner)
         elif self._phase == 'warmup':
             runner.logger.warning(
                 f'TrainSpeedMonitorHook: training ended after {self._iters} '
@@ -487,6 +523,43 @@ class TrainSpeedMonitorHook(Hook):
                 json.dump(self.results, f, indent=2)
         if self.stop_after_window:
             runner.train_loop.stop_training = True
+        if self.profile_iters:
+            self._start_profile()
+
+    def _start_profile(self) -> None:
+        """Trace the next ``profile_iters`` iterations."""
+        from torch.profiler import ProfilerActivity, profile
+        activities = [ProfilerActivity.CPU]
+        if self._device.type == 'cuda':
+            activities.append(ProfilerActivity.CUDA)
+        self._profiler = profile(activities=activities)
+        self._profiler.__enter__()
+
+    def _stop_profile(self, runner) -> None:
+        """Write the trace and the operator table of the profiled
+        iterations."""
+        self._synchronize()
+        profiler, self._profiler = self._profiler, None
+        profiler.__exit__(None, None, None)
+        if not is_main_process():
+            return
+        trace = osp.join(runner.work_dir, 'profile_trace.json')
+        profiler.export_chrome_trace(trace)
+        with open(trace, 'rb') as src, gzip.open(trace + '.gz', 'wb') as dst:
+            shutil.copyfileobj(src, dst)
+        os.remove(trace)
+        averages = profiler.key_averages()
+        sort_keys = ['self_cpu_time_total']
+        if self._device.type == 'cuda':
+            sort_keys.append('self_device_time_total')
+        with open(osp.join(runner.work_dir, 'profile_ops.txt'), 'w') as f:
+            f.write(f'{self._profiled} iterations\n')
+            for key in sort_keys:
+                f.write(f'\nsorted by {key}\n')
+                f.write(averages.table(sort_by=key, row_limit=60))
+        runner.logger.info(
+            f'TrainSpeedMonitorHook: traced {self._profiled} iterations '
+            f'into {trace}.gz')
 
     def _window_summary(self, seconds: float, main_cpu: float) -> dict:
         """Images/s, data wait and iteration times of the window."""
@@ -535,6 +608,7 @@ class TrainSpeedMonitorHook(Hook):
         size_stall = sum(
             max(0.0, t - c - steady) for t, c in self._seen_sizes.values())
         return dict(
+            compile_cache=_compile_cache_counters(),
             setup_s=self._t_train - self._t_run,
             dataloader_start_s=self._dataloader_start_s,
             compiles=len(warmup_events),

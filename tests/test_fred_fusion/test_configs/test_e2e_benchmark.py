@@ -1,6 +1,7 @@
 """``tools/analysis_tools/benchmark_train_e2e.py`` runs the stock mmdet
 YOLOX-s config and this project's dual config on the tiny FRED sample, one
 process each, through ``tools/train.py``'s Runner, and reports both."""
+import gzip
 import json
 import os
 import os.path as osp
@@ -36,7 +37,8 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         fred_tiny_root, '--batch-size',
         str(BATCH), '--num-workers', '1', '--warmup-iters', '2',
         '--window-iters',
-        str(WINDOW), '--work-dir',
+        str(WINDOW), '--repeat-dataset', '2', '--profile-iters', '2',
+        '--work-dir',
         str(tmp_path / 'runs'), '--out',
         str(out), '--cfg-options', *SHRINK
     ]
@@ -74,11 +76,18 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         assert res['workers']['num_workers'] == 1
         assert res['workers']['cpu_ms_per_sample'] > 0
         assert res['gpu'] is None and res['memory'] is None
+        assert run['train_dataset']['type'] == 'RepeatDataset'
+        run_dir = tmp_path / 'runs' / run['name']
         # no validation and no checkpoints in the benchmark
-        assert not [
-            f for f in os.listdir(tmp_path / 'runs' / run['name'])
-            if f.endswith('.pth')
-        ]
+        assert not [f for f in os.listdir(run_dir) if f.endswith('.pth')]
+        # two iterations traced after the window
+        with gzip.open(run_dir / 'profile_trace.json.gz', 'rt') as f:
+            trace = json.load(f)
+        assert any(
+            e.get('name', '').startswith('aten::conv')
+            for e in trace['traceEvents'])
+        assert (run_dir /
+                'profile_ops.txt').read_text().startswith('2 iterations')
     # the table names both runs; the first is the reference
     table = proc.stdout[proc.stdout.index('img/s'):]
     assert 'stock' in table and 'dual' in table and '1.00' in table

@@ -20,8 +20,12 @@ test_cfg = dict(type='TestLoop')
 
 # FiniteOptimWrapper: a NaN / inf loss stops the run (action='skip': skips
 # the iteration); tools/train.py --amp makes it FiniteAmpOptimWrapper.
+# GroupedParamsOptimWrapperConstructor: the paramwise_cfg gives two
+# parameter groups (with and without weight decay) instead of one per
+# parameter, so that SGD's step is a few foreach launches on a GPU.
 optim_wrapper = dict(
     type='FiniteOptimWrapper',
+    constructor='GroupedParamsOptimWrapperConstructor',
     action='raise',
     optimizer=dict(
         type='SGD', lr=base_lr, momentum=0.9, weight_decay=5e-4,

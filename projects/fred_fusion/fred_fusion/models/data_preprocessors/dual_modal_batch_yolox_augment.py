@@ -400,7 +400,9 @@ class DualModalBatchYOLOXAugment(nn.Module):
 
     def _ground_truth(self, data_samples: List[DetDataSample],
                       device) -> Tuple[Tensor, Tensor, Tensor]:
-        """Boxes (N, M, 4), labels (N, M) and validity (N, M), padded."""
+        """Boxes (N, M, 4), labels (N, M) and validity (N, M), padded on
+        the samples' device (the host, from the data preprocessor) and moved
+        to ``device`` in one copy each."""
         boxes, labels = [], []
         for i, ds in enumerate(data_samples):
             ignored = ds.get('ignored_instances')
@@ -412,14 +414,19 @@ class DualModalBatchYOLOXAugment(nn.Module):
             gt = ds.gt_instances
             b = gt.bboxes.tensor if isinstance(gt.bboxes,
                                                BaseBoxes) else gt.bboxes
-            boxes.append(b.to(device=device, dtype=torch.float32).view(-1, 4))
-            labels.append(gt.labels.to(device=device).view(-1))
+            host = boxes[0].device if boxes else b.device
+            boxes.append(b.to(device=host, dtype=torch.float32).view(-1, 4))
+            labels.append(gt.labels.to(device=host).view(-1))
         counts = _to_device([len(b) for b in boxes], torch.long, device)
         # one slot at least, so that no tensor below is empty
         boxes.append(boxes[0].new_zeros((1, 4)))
         labels.append(labels[0].new_zeros((1, )))
-        boxes = nn.utils.rnn.pad_sequence(boxes, batch_first=True)[:-1]
-        labels = nn.utils.rnn.pad_sequence(labels, batch_first=True)[:-1]
+        boxes = nn.utils.rnn.pad_sequence(
+            boxes, batch_first=True)[:-1].to(
+                device, non_blocking=True)
+        labels = nn.utils.rnn.pad_sequence(
+            labels, batch_first=True)[:-1].to(
+                device, non_blocking=True)
         valid = torch.arange(boxes.shape[1], device=device) < counts[:, None]
         return boxes, labels, valid
 

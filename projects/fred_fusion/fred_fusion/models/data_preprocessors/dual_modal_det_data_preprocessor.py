@@ -151,13 +151,22 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
             modality and ``data_samples`` with ``batch_input_shape`` and
             ``pad_shape`` set.
         """
-        data = self.cast_data(data)
+        augment_raw = training and self.raw_batch_augments is not None
+        if augment_raw:
+            # Only the frames go to the device first: the raw batch
+            # augmentation reads the boxes of all samples on the host and
+            # moves them in one copy, instead of one small copy per tensor
+            # of every sample; what is left of the samples moves after it.
+            data = dict(data, inputs=self.cast_data(data.get('inputs')))
+        else:
+            data = self.cast_data(data)
         raw = self._check_inputs(data.get('inputs'))
         data_samples = data.get('data_samples')
-        if training and self.raw_batch_augments is not None:
+        if augment_raw:
             raw = {m: data['inputs'][m] for m in self.modalities}
             for batch_aug in self.raw_batch_augments:
                 raw, data_samples = batch_aug(raw, data_samples)
+            data_samples = self.cast_data(data_samples)
         else:
             raw = {
                 m:
