@@ -400,13 +400,14 @@ class TrainSpeedMonitorHook(Hook):
         for handle in self._hook_handles:
             handle.remove()
         if self._phase == 'window':
-            self._finish(runner, complete=False)
-        if self._profiler is not None:
-            self._stop_profile(runner)
+            # training is over: no iterations left to trace
+            self._finish(runner, complete=False, trace=False)
         elif self._phase == 'warmup':
             runner.logger.warning(
                 f'TrainSpeedMonitorHook: training ended after {self._iters} '
                 'iterations, still in the warm-up; nothing was measured')
+        if self._profiler is not None:  # fewer than profile_iters traced
+            self._stop_profile(runner)
 
     # -- phases ---------------------------------------------------------
 
@@ -489,8 +490,9 @@ class TrainSpeedMonitorHook(Hook):
             'iterations')
         self._t_window = time.perf_counter()
 
-    def _finish(self, runner, complete: bool) -> None:
-        """Summarise the window, log it, write it and stop the run."""
+    def _finish(self, runner, complete: bool, trace: bool = True) -> None:
+        """Summarise the window, log it, write it and stop the run; start
+        tracing the next ``profile_iters`` iterations with ``trace``."""
         self._synchronize()
         seconds = time.perf_counter() - self._t_window
         main_cpu = time.process_time() - self._main_cpu_start
@@ -523,7 +525,7 @@ class TrainSpeedMonitorHook(Hook):
                 json.dump(self.results, f, indent=2)
         if self.stop_after_window:
             runner.train_loop.stop_training = True
-        if self.profile_iters:
+        if self.profile_iters and trace:
             self._start_profile()
 
     def _start_profile(self) -> None:

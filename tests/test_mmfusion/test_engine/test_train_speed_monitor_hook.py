@@ -1,6 +1,7 @@
 """TrainSpeedMonitorHook with the real Runner on the toy classifier: the
 window starts after the warm-up and the prefetch drain, counts every image,
 is written as JSON, and the run stops at the end of its epoch."""
+import gzip
 import json
 import math
 
@@ -124,3 +125,31 @@ def test_time_limit_cuts_the_window_short(tmp_path):
     assert results['window']['images'] == BATCH
     # the window's epoch (the first) ends, then training stops
     assert runner.epoch == 1
+
+
+def test_iterations_after_the_window_are_traced(tmp_path):
+    # window: iterations 2-4; traced: 5 and 6; the run stops after epoch 2
+    runner, hook = _train(
+        tmp_path, warmup_iters=2, window_iters=3, profile_iters=2)
+    assert hook.results['complete'] and runner.iter == 2 * ITERS_PER_EPOCH
+    with gzip.open(tmp_path / 'profile_trace.json.gz', 'rt') as f:
+        names = {e.get('name') for e in json.load(f)['traceEvents']}
+    assert 'aten::linear' in names or 'aten::addmm' in names
+    table = (tmp_path / 'profile_ops.txt').read_text()
+    assert table.startswith('2 iterations')
+    assert 'self_cpu_time_total' in table
+    counters = hook.results['one_time']['compile_cache']
+    assert all(isinstance(v, int) for v in counters.values())
+
+
+def test_trace_cut_short_by_the_end_of_training(tmp_path):
+    # window: iterations 2-5 of 8; 2 of the 5 asked are left to trace
+    _, hook = _train(
+        tmp_path,
+        max_epochs=2,
+        warmup_iters=2,
+        window_iters=4,
+        profile_iters=5)
+    assert hook.results['complete']
+    assert (tmp_path /
+            'profile_ops.txt').read_text().startswith('2 iterations')
