@@ -62,9 +62,11 @@ class GroupedParamsOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     and without weight decay): the same update for every parameter, in a
     few launches.
 
-    A checkpoint keeps the optimizer state per group, so a run resumed
-    from a checkpoint of the other constructor (one group per parameter)
-    does not load its optimizer state.
+    A checkpoint keeps the optimizer state per group, so a checkpoint made
+    with the default constructor (one group per parameter) cannot be
+    resumed with this one: torch refuses its optimizer state ("loaded
+    state dict has a different number of parameter groups"); its weights
+    still load with ``load_from``.
 
     Config: ``optim_wrapper = dict(...,
     constructor='GroupedParamsOptimWrapperConstructor')``; arguments as

@@ -126,3 +126,14 @@ def test_fred_schedule_gives_two_groups_for_the_dual_detector():
     assert len(groups) == 2
     assert sum(len(g['params'])
                for g in groups) == len(list(model.parameters()))
+
+
+def test_optimizer_state_of_the_default_constructor_is_refused():
+    model = toy_model()
+    default = build_optim_wrapper(model, sgd_cfg())
+    grouped = build_optim_wrapper(
+        model, sgd_cfg('GroupedParamsOptimWrapperConstructor'))
+    with pytest.raises(ValueError, match='number of parameter groups'):
+        grouped.load_state_dict(default.state_dict())
+    # its own state round-trips
+    grouped.load_state_dict(grouped.state_dict())
