@@ -55,15 +55,13 @@ def _own_priors(pipeline, root: str, work_dir: str) -> None:
     """Point each ``OdomScanRegistration`` at a cache of its own settings,
     built as the README says (the cache refuses other settings)."""
     for t in pipeline:
-        settings = {
-            k: v
-            for k, v in t.items() if k != 'type'
-            and k not in odom_scan_registration.TRANSFORM_OPTIONS
-        }
         if t['type'] == 'OdomScanRegistration':
             out_dir = osp.join(work_dir, 'reg_priors')
             build_reg_prior_cache(
-                root, sequences='00', out_dir=out_dir, **settings)
+                root,
+                sequences='00',
+                out_dir=out_dir,
+                **odom_scan_registration.registration_settings(t))
             t['prior_cache'] = out_dir
 
 

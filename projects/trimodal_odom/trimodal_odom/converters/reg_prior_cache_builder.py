@@ -31,7 +31,7 @@ from ..datasets.odom_info_file import (INFO_VERSION, info_file_name,
 from ..datasets.reg_prior_cache import (REG_PRIOR_VERSION, RegPriorCache,
                                         reg_prior_file_name, scan_fingerprint,
                                         settings_json)
-from ..datasets.transforms.odom_scan_registration import TRANSFORM_OPTIONS
+from ..datasets.transforms.odom_scan_registration import registration_settings
 from ..utils.imu_integration import gyro_lidar_rotation
 from ..utils.kitti_io import KittiFormatError, kitti_error, load_velodyne
 from ..utils.registration import ScanRegistration
@@ -171,11 +171,7 @@ def registration_cfg_from_config(config: str) -> Dict[str, Any]:
                          'dataloaders\' pipelines, so no priors to cache')
     variants: Dict[str, list] = {}
     for where, step in found:
-        settings = {
-            k: v
-            for k, v in step.items()
-            if k != 'type' and k not in TRANSFORM_OPTIONS
-        }
+        settings = registration_settings(step)
         # the same values written as a tuple or a list are one setting
         key = json.dumps(settings, sort_keys=True, default=str)
         variants.setdefault(key, []).append((where, settings))

@@ -398,19 +398,20 @@ def registration_quality(info: Dict) -> np.ndarray:
     n = max(int(info['num_correspondences']), 1)
     H = np.asarray(info['hessian'], dtype=np.float64).reshape(6, 6)
     tiny = 1e-12
+    # ascending eigenvalues of the symmetrised rotation / translation blocks
+    rot, trans = (
+        np.linalg.eigvalsh(0.5 * (b + b.T)) for b in (H[:3, :3], H[3:, 3:]))
 
-    def condition(block):
-        eig = np.linalg.eigvalsh(0.5 * (block + block.T))
+    def condition(eig):
         return -np.log10(max(eig[0], tiny) / max(eig[-1], tiny)) / 3.0
 
-    trans_min = np.linalg.eigvalsh(0.5 * (H[3:, 3:] + H[3:, 3:].T))[0]
     return np.array([
         float(info['converged']),
         info['num_correspondences'] / max(int(info['num_source_points']), 1),
         np.log10(1.0 + max(float(info['error']), 0.0) / n),
-        condition(H[3:, 3:]),
-        condition(H[:3, :3]),
-        np.log10(max(trans_min, tiny) / n) / 3.0,
+        condition(trans),
+        condition(rot),
+        np.log10(max(trans[0], tiny) / n) / 3.0,
     ])
 
 

@@ -22,6 +22,17 @@ _THINNED = dict(
 TRANSFORM_OPTIONS = ('prior_cache', 'quality')
 
 
+def registration_settings(step: dict) -> dict:
+    """The :class:`ScanRegistration` settings of an
+    ``OdomScanRegistration`` config step: all but ``type`` and the
+    transform's own options (:data:`TRANSFORM_OPTIONS`), what the prior
+    cache of the step must be built with."""
+    return {
+        k: v
+        for k, v in step.items() if k != 'type' and k not in TRANSFORM_OPTIONS
+    }
+
+
 @TRANSFORMS.register_module()
 class OdomScanRegistration(BaseTransform):
     """Prior of the relative pose for :class:`PriorResidualPoseHead`: the
