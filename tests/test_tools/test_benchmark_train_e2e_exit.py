@@ -62,3 +62,19 @@ def test_a_run_without_results_fails(tool, tmp_path, monkeypatch):
     monkeypatch.setattr(tool, 'child_argv', child(False, 0))
     record = tool.run_child(run_args(tmp_path, 30), ['dual', 'cfg.py'])
     assert record['error'] == 'no results written'
+
+
+def test_window_limit_leaves_the_margin_before_the_run_is_stopped(tool):
+    """The start-up before training counts: a run launched at t=1000 with
+    a 300 s timeout and a 45 s margin that starts training at t=1030 may
+    train 225 s, not 255 s (which would end at the timeout, with no
+    results)."""
+    args = argparse.Namespace(
+        deadline=1000.0 + 300, run_timeout=300, stop_margin=45)
+    assert tool.window_time_limit(args, now=1030.0) == 225
+    # past the point where it should have ended: end at once
+    assert tool.window_time_limit(args, now=1290.0) == 0
+    # without the parent's deadline: from this process's start
+    args.deadline = None
+    assert tool.window_time_limit(
+        args, now=tool.STARTED + 30) == pytest.approx(225)

@@ -32,6 +32,7 @@ import copy
 import faulthandler
 import importlib.util
 import json
+import logging
 import os
 import os.path as osp
 import signal
@@ -47,6 +48,8 @@ TRAIN_TOOL = osp.join(REPO, 'tools', 'train.py')
 # more epochs than any benchmark needs: the hook stops the run
 MAX_EPOCHS = 100000
 NEVER = 10**9
+# when this process started (near enough: the module is its script)
+STARTED = time.time()
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -141,6 +144,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     # internal: run one benchmark in this process
     parser.add_argument(
         '--single', action='store_true', help=argparse.SUPPRESS)
+    # internal: when the parent stops the run (seconds since the epoch)
+    parser.add_argument('--deadline', type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for run in args.run:
         if len(run) < 2:
@@ -223,6 +228,7 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
             drain_iters=args.drain_iters,
             cycle_sizes=not args.no_cycle_sizes,
             out_file=out_file,
+            # set again when the run starts (see window_time_limit)
             time_limit_s=max(0.0, args.run_timeout - args.stop_margin),
             profile_iters=args.profile_iters))
     cfg.custom_hooks = hooks
@@ -248,6 +254,9 @@ def run_single(args: argparse.Namespace) -> None:
     train = load_train_tool()
     cfg = benchmark_config(args, train, config, options, work_dir, hook_file)
     runner = train.build_runner(cfg)
+    for hook in runner.hooks:
+        if type(hook).__name__ == 'TrainSpeedMonitorHook':
+            hook.time_limit_s = window_time_limit(args, time.time())
     runner.train()
     if not osp.isfile(hook_file):
         raise RuntimeError(f'{name}: training ended before '
@@ -274,6 +283,27 @@ def run_single(args: argparse.Namespace) -> None:
         results=results)
     with open(args.out, 'w') as f:
         json.dump(record, f, indent=2)
+    # Done: leave without the interpreter's shutdown, in which the
+    # persistent dataloader workers took 50-100 s to stop on the GPU
+    # machine (the parent stops what is left of the run's processes).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def window_time_limit(args: argparse.Namespace, now: float) -> float:
+    """Seconds the speed monitor may let a run train from ``now`` before it
+    ends the window early: what is left until the run is stopped
+    (``--run-timeout`` from the run's start, its process's start by
+    default) less ``--stop-margin``. The start-up before training
+    (imports, building the runner) is used up: counted from the start of
+    training, the limit let runs on the GPU machine with margins of 15-20
+    s be stopped before their windows ended, with no results."""
+    deadline = args.deadline
+    if deadline is None:
+        deadline = STARTED + args.run_timeout
+    return max(0.0, deadline - args.stop_margin - now)
 
 
 def child_argv(args: argparse.Namespace, run: List[str], work_dir: str,
@@ -321,8 +351,10 @@ def run_child(args: argparse.Namespace, run: List[str]) -> dict:
     start = time.perf_counter()
     print(f'[{name}] {" ".join(run[1:])}', flush=True)
     with open(log_path, 'w') as log:
+        argv = child_argv(args, run, work_dir, out)
+        argv += ['--deadline', str(time.time() + args.run_timeout)]
         proc = subprocess.Popen(
-            child_argv(args, run, work_dir, out),
+            argv,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -333,8 +365,8 @@ def run_child(args: argparse.Namespace, run: List[str]) -> dict:
         except subprocess.TimeoutExpired:
             error = f'stopped after {args.run_timeout:.0f} s'
         ended = time.time()
-        if proc.poll() is None:
-            stop_process_group(proc)
+        # also the run's dataloader workers, if any outlived it
+        stop_process_group(proc)
     seconds = time.perf_counter() - start
     if osp.isfile(out):
         # The record is written when training has returned; a process that
@@ -362,6 +394,13 @@ def run_child(args: argparse.Namespace, run: List[str]) -> dict:
 
 def stop_process_group(proc: subprocess.Popen) -> None:
     """Stop a run's process and its dataloader workers (its session)."""
+    if proc.poll() is not None:
+        # the run has exited: only workers can be left
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
     for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 20)):
         try:
             os.killpg(proc.pid, sig)

@@ -98,7 +98,10 @@ def _raw_input_hw(data_batch: DATA_BATCH) -> Optional[Tuple[int, int]]:
 def _compile_cache_counters() -> Dict[str, int]:
     """Hits and misses of inductor's and AOTAutograd's on-disk caches so
     far in this process (``torch._dynamo.utils.counters``): whether the
-    compilations of a run were loaded or made."""
+    compilations of a run were loaded or made; and, with CUDA graphs
+    (``mode='reduce-overhead'``), how many compiled graphs ran without
+    them (``inductor.cudagraph_skips``; the reasons are in the log with
+    ``TORCH_LOGS=perf_hints``)."""
     try:
         from torch._dynamo.utils import counters
     except ImportError:  # pragma: no cover
@@ -106,7 +109,8 @@ def _compile_cache_counters() -> Dict[str, int]:
     return {
         f'{group}.{key}': int(value)
         for group in ('inductor', 'aot_autograd')
-        for key, value in sorted(counters[group].items()) if 'cache' in key
+        for key, value in sorted(counters[group].items())
+        if 'cache' in key or 'cudagraph' in key
     }
 
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -172,7 +173,10 @@ def test_compiled_dual_model_trains_through_size_and_stage_changes(
     assert len(losses) == 6 and all(math.isfinite(v) for v in losses)
     # every compilation is in the run's log, with module, shapes, seconds
     assert text.count('torch.compile [') >= len(events)
-    assert 'backbones.rgb compiled (its compilation 1) for inputs' in text
+    # (counted per process: other tests may have compiled before)
+    assert re.search(
+        r'backbones\.rgb compiled \(its compilation \d+\) '
+        'for inputs', text)
 
     # the eager model's checkpoint keys; the EMA copy has no compiled parts
     ckpt = torch.load(

@@ -15,7 +15,8 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from projects.fred_fusion.fred_fusion.models import DualModalBatchYOLOXAugment
+from projects.fred_fusion.fred_fusion.models import (
+    DualModalBatchYOLOXAugment, DualModalDetDataPreprocessor)
 from projects.fred_fusion.fred_fusion.models.data_preprocessors import \
     hsv_uint8
 
@@ -348,23 +349,54 @@ def test_frames_of_several_sizes():
 
 @pytest.mark.skipif(
     not torch.cuda.is_available(), reason='host synchronisations: CUDA')
-def test_one_host_synchronisation_per_batch_on_cuda():
+def test_one_host_synchronisation_and_few_copies_per_batch_on_cuda():
+    """Through the data preprocessor as training calls it (frames pinned,
+    samples on the host, as collated): the batch costs one host
+    synchronisation (the kept box counts) and a handful of host-to-device
+    copies, whatever the batch size, and everything ends on the GPU."""
+    from torch.profiler import ProfilerActivity, profile
+
     names = ('Mosaic', 'RandomAffine', 'MixUp', 'YOLOXHSVRandomAug',
              'RandomFlip', 'Resize', 'Pad', 'FilterAnnotations')
-    aug = DualModalBatchYOLOXAugment(steps(*names, pad=114.0))
-    inputs, samples = batch(random_boxes(6))
-    inputs = {m: v.cuda() for m, v in inputs.items()}
-    # moved as the data preprocessor's cast_data moves them: ``.to`` moves
-    # the box structures too (``.cuda()`` leaves them on the host)
-    run(aug, inputs, [s.to('cuda') for s in samples], 0)  # tables to GPU
-    samples = [s.to('cuda') for s in samples]
+    pre = DualModalDetDataPreprocessor(
+        mean=[0., 0., 0.],
+        std=[255., 255., 255.],
+        non_blocking=True,
+        raw_batch_augments=[
+            dict(
+                type='DualModalBatchYOLOXAugment',
+                transforms=steps(*names, pad=114.0))
+        ]).cuda()
+
+    def collated(n):
+        inputs, samples = batch(random_boxes(n))
+        for ds in samples:
+            ds.ignored_instances = InstanceData(
+                bboxes=HorizontalBoxes(torch.zeros((0, 4))),
+                labels=torch.zeros((0, ), dtype=torch.long))
+        inputs = {m: v.pin_memory() for m, v in inputs.items()}
+        return dict(inputs=inputs, data_samples=samples)
+
+    torch.manual_seed(0)
+    pre(collated(16), True)  # tables to the GPU
     torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode('warn')
-    try:
-        with pytest.warns(UserWarning) as record:
-            out, _ = run(aug, inputs, samples, 0)
-    finally:
-        torch.cuda.set_sync_debug_mode('default')
-    syncs = [w for w in record if 'synchroniz' in str(w.message)]
-    assert len(syncs) == 1, [str(w.message) for w in syncs]
-    assert out['rgb'].is_cuda
+    copies = {}
+    for n in (16, 32):
+        data = collated(n)
+        torch.cuda.set_sync_debug_mode('warn')
+        try:
+            with pytest.warns(UserWarning) as record, profile(
+                    activities=[ProfilerActivity.CPU]) as prof:
+                out = pre(data, True)
+        finally:
+            torch.cuda.set_sync_debug_mode('default')
+        syncs = [w for w in record if 'synchroniz' in str(w.message)]
+        assert len(syncs) == 1, [str(w.message) for w in syncs]
+        copies[n] = sum(e.count for e in prof.key_averages()
+                        if e.key == 'cudaMemcpyAsync')
+        assert all(t.is_cuda for t in out['inputs'].values())
+        for ds in out['data_samples']:
+            for key in ('gt_instances', 'ignored_instances'):
+                assert ds.get(key).bboxes.is_cuda
+                assert ds.get(key).labels.is_cuda
+    assert copies[16] == copies[32] <= 16, copies

@@ -74,11 +74,12 @@ import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS, TRANSFORMS
 from mmdet.structures import DetDataSample
-from mmdet.structures.bbox import BaseBoxes
+from mmdet.structures.bbox import BaseBoxes, get_box_tensor
 from mmengine.dist import get_dist_info
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
+from ..utils import pad_ground_truth
 from .hsv_uint8 import yolox_hsv_shift
 
 #: The steps, in the order they run (that of the CPU pipeline).
@@ -296,7 +297,9 @@ class DualModalBatchYOLOXAugment(nn.Module):
 
         Returns:
             tuple: The augmented frames keyed by modality, (N, C, H', W')
-            uint8 tensors, and the samples with new ``gt_instances`` and
+            uint8 tensors, and the samples with new ``gt_instances`` (and
+            an empty ``ignored_instances``, if they had one) on the frames'
+            device, and
             ``img_shape``, ``scale_factor``, ``flip``, ``flip_direction``.
         """
         if not data_samples:
@@ -403,7 +406,6 @@ class DualModalBatchYOLOXAugment(nn.Module):
         """Boxes (N, M, 4), labels (N, M) and validity (N, M), padded on
         the samples' device (the host, from the data preprocessor) and moved
         to ``device`` in one copy each."""
-        boxes, labels = [], []
         for i, ds in enumerate(data_samples):
             ignored = ds.get('ignored_instances')
             if ignored is not None and len(ignored):
@@ -411,24 +413,11 @@ class DualModalBatchYOLOXAugment(nn.Module):
                     f'sample {i} ({ds.get("img_path")}) has {len(ignored)} '
                     f'ignored instances; {type(self).__name__} carries '
                     'gt_instances only')
-            gt = ds.gt_instances
-            b = gt.bboxes.tensor if isinstance(gt.bboxes,
-                                               BaseBoxes) else gt.bboxes
-            host = boxes[0].device if boxes else b.device
-            boxes.append(b.to(device=host, dtype=torch.float32).view(-1, 4))
-            labels.append(gt.labels.to(device=host).view(-1))
-        counts = _to_device([len(b) for b in boxes], torch.long, device)
-        # one slot at least, so that no tensor below is empty
-        boxes.append(boxes[0].new_zeros((1, 4)))
-        labels.append(labels[0].new_zeros((1, )))
-        boxes = nn.utils.rnn.pad_sequence(
-            boxes, batch_first=True)[:-1].to(
-                device, non_blocking=True)
-        labels = nn.utils.rnn.pad_sequence(
-            labels, batch_first=True)[:-1].to(
-                device, non_blocking=True)
-        valid = torch.arange(boxes.shape[1], device=device) < counts[:, None]
-        return boxes, labels, valid
+        gts = [ds.gt_instances for ds in data_samples]
+        host = get_box_tensor(gts[0].bboxes).device
+        return tuple(
+            t.to(device, non_blocking=True)
+            for t in pad_ground_truth(gts, torch.float32, host))
 
     def _sizes(self, in_sizes: List[Size]) -> List[Tuple[Size, ...]]:
         """Per sample: the (h, w) of the input and after Mosaic,
@@ -875,14 +864,21 @@ class DualModalBatchYOLOXAugment(nn.Module):
         host = torch.cat([valid.sum(1), flip.long()]).tolist()
         counts, flips = host[:n], host[n:]
         geometric = self._on('Mosaic') or self._on('RandomAffine')
+
+        def instances(i: int, count: int, box_type: type) -> InstanceData:
+            # views of the batch tensors: no copy per sample
+            b = boxes[i, :count]
+            return InstanceData(
+                bboxes=box_type(b, clone=False) if issubclass(
+                    box_type, BaseBoxes) else b,
+                labels=labels[i, :count])
+
         for i, ds in enumerate(data_samples):
-            old = ds.gt_instances
-            new = InstanceData()
-            b = boxes[i, :counts[i]]
-            new.bboxes = type(old.bboxes)(b) if isinstance(
-                old.bboxes, BaseBoxes) else b
-            new.labels = labels[i, :counts[i]]
-            ds.gt_instances = new
+            box_type = type(ds.gt_instances.bboxes)
+            ds.gt_instances = instances(i, counts[i], box_type)
+            if 'ignored_instances' in ds:
+                # empty (checked before), now on the device as well
+                ds.ignored_instances = instances(i, 0, box_type)
             _, _, s2, s3, s4 = sizes[i]
             meta = dict(img_shape=s4)
             if self._on('Resize'):

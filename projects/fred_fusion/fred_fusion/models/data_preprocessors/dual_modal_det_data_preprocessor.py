@@ -45,7 +45,9 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
 
     In training, ``raw_batch_augments`` run first, on the raw pixels as
     collated (e.g. :class:`DualModalBatchYOLOXAugment`, which needs the
-    pad value 114 in pixel space and returns uint8 frames); then the
+    pad value 114 in pixel space and returns uint8 frames); they get the
+    frames on the device and the samples as collated (on the host), and
+    return both on the device; then the
     frames are normalised and padded, then ``batch_augments`` run (the
     multi-scale resize). Inputs stacked as (N, C, H, W) tensors (e.g. by
     ``modal_stack_collate``) are normalised as one tensor.
@@ -153,27 +155,19 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
         """
         augment_raw = training and self.raw_batch_augments is not None
         if augment_raw:
-            # Only the frames go to the device first: the raw batch
-            # augmentation reads the boxes of all samples on the host and
-            # moves them in one copy, instead of one small copy per tensor
-            # of every sample; what is left of the samples moves after it.
+            # Only the frames go to the device: the raw batch augmentation
+            # reads the boxes of all samples on the host, moves them in one
+            # copy and returns the samples on the device (one small copy
+            # per tensor of every sample, and mmengine's copy of every
+            # sample, would cost more host time than the augmentation).
             data = dict(data, inputs=self.cast_data(data.get('inputs')))
         else:
             data = self.cast_data(data)
         raw = self._check_inputs(data.get('inputs'))
         data_samples = data.get('data_samples')
         if augment_raw:
-            raw = {m: data['inputs'][m] for m in self.modalities}
             for batch_aug in self.raw_batch_augments:
                 raw, data_samples = batch_aug(raw, data_samples)
-            data_samples = self.cast_data(data_samples)
-        else:
-            raw = {
-                m:
-                data['inputs'][m]
-                if isinstance(data['inputs'][m], Tensor) else raw[m]
-                for m in self.modalities
-            }
         batch_pad_shape = self._get_pad_shape(
             {'inputs': raw[self.modalities[0]]})
         inputs = {m: self._batch_modality(m, raw[m]) for m in self.modalities}
@@ -217,8 +211,14 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
                 self, f'{modality}_std')
         return imgs
 
-    def _check_inputs(self, inputs: object) -> Dict[str, List[Tensor]]:
-        """Check the collated inputs; raise an error naming the problem."""
+    def _check_inputs(self, inputs: object
+                      ) -> Dict[str, Union[Tensor, List[Tensor]]]:
+        """Check the collated inputs; raise an error naming the problem.
+
+        Returns:
+            dict: Per modality, the (N, C, H, W) tensor as collated, or the
+            list of (C, H, W) tensors.
+        """
         if not isinstance(inputs, dict):
             raise TypeError(
                 f'{type(self).__name__} expects inputs keyed by modality '
@@ -234,27 +234,44 @@ class DualModalDetDataPreprocessor(DetDataPreprocessor):
             if len(imgs) != num:
                 raise ValueError(f'{len(imgs)} {m!r} images but {num} '
                                  f'{first!r} images in the batch')
-            for i, img in enumerate(imgs):
+            # a stacked batch is checked once, not image by image (each
+            # image of a tensor would be one more operator to dispatch)
+            stacked = isinstance(imgs, Tensor)
+            if stacked and imgs.dim() != 4:
+                raise ValueError(f'{m!r} images must be (N, C, H, W), got '
+                                 f'{tuple(imgs.shape)}')
+            for i, img in enumerate([imgs[0]] if stacked and num else imgs):
                 if not isinstance(img, Tensor) or img.dim() != 3:
                     shape = getattr(img, 'shape', type(img).__name__)
                     raise ValueError(f'{m!r} image {i} must be a (C, H, W) '
                                      f'tensor, got {shape}')
-                ref = inputs[first][i].shape
-                if img.shape[-2:] != ref[-2:]:
-                    raise ValueError(
-                        f'sample {i}: {m!r} image {tuple(img.shape)} and '
-                        f'{first!r} image {tuple(ref)} differ in size; the '
-                        'pipeline must give all modalities the same size')
                 if (self.normalize[m]
                         and img.size(0) != getattr(self, f'{m}_mean').size(0)):
                     raise ValueError(
                         f'{m!r} image {i} has {img.size(0)} channels, its '
                         f'mean has {getattr(self, f"{m}_mean").size(0)}')
-        return {m: list(inputs[m]) for m in self.modalities}
+            sizes = self._image_sizes(imgs)
+            ref = self._image_sizes(inputs[first])
+            for i, (size, ref_size) in enumerate(zip(sizes, ref)):
+                if size != ref_size:
+                    raise ValueError(
+                        f'sample {i}: {m!r} image {size} and {first!r} '
+                        f'image {ref_size} differ in size; the '
+                        'pipeline must give all modalities the same size')
+        return {
+            m: inputs[m] if isinstance(inputs[m], Tensor) else list(inputs[m])
+            for m in self.modalities
+        }
+
+    @staticmethod
+    def _image_sizes(imgs: Union[Tensor, List[Tensor]]) -> List[tuple]:
+        """(H, W) of each image of one modality."""
+        if isinstance(imgs, Tensor):
+            return [tuple(imgs.shape[-2:])] * len(imgs)
+        return [tuple(img.shape[-2:]) for img in imgs]
 
     def _get_pad_shape(self, data: dict) -> List[Tuple[int, int]]:
         """Padded (H, W) of each image of one modality."""
         d = self.pad_size_divisor
-        return [(int(math.ceil(img.shape[-2] / d)) * d,
-                 int(math.ceil(img.shape[-1] / d)) * d)
-                for img in data['inputs']]
+        return [(int(math.ceil(h / d)) * d, int(math.ceil(w / d)) * d)
+                for h, w in self._image_sizes(data['inputs'])]

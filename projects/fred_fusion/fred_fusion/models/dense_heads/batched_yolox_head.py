@@ -1,8 +1,7 @@
 """YOLOX head whose training targets are assigned for the whole batch."""
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmdet.models.dense_heads import YOLOXHead
 from mmdet.registry import MODELS
 from mmdet.utils import OptInstanceList, reduce_mean
@@ -10,6 +9,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..task_modules import BatchSimOTAAssigner
+from ..utils import pad_ground_truth
 
 
 @MODELS.register_module()
@@ -19,9 +19,13 @@ class BatchedYOLOXHead(YOLOXHead):
     The stock head assigns targets image by image (a Python loop over the
     batch with many small kernels and host synchronisations). This head pads
     the ground truths of the batch and assigns them with
-    :class:`BatchSimOTAAssigner` in a few batched tensor operations; the
-    losses are then computed exactly as in the stock head. Network, losses,
-    post-processing and checkpoints are those of ``YOLOXHead``.
+    :class:`BatchSimOTAAssigner` in a few batched tensor operations. The
+    losses have the stock head's values and gradients, but are taken over
+    every prior with weight 1 for the positives and 0 for the rest instead
+    of over the indexed positives, so that no step of the loss needs a
+    value on the host (on a GPU the host queues the whole loss without
+    waiting for it). Network, losses, post-processing and checkpoints are
+    those of ``YOLOXHead``.
 
     The batched assigner takes its settings from ``train_cfg.assigner``
     (a ``SimOTAAssigner`` config, as in every YOLOX config), so a stock
@@ -102,29 +106,64 @@ class BatchedYOLOXHead(YOLOXHead):
 
         num_pos = pos_mask.sum().float()
         num_total_samples = reduce_mean(num_pos).clamp(min=1.0)
-        pos_mask = pos_mask.view(-1)
-
         loss_obj = self.loss_obj(flatten_objectness.view(-1, 1),
                                  obj_targets) / num_total_samples
-        losses = dict(loss_obj=loss_obj)
-        if len(bbox_targets) > 0:
-            losses['loss_cls'] = self.loss_cls(
-                flatten_cls_preds.view(-1, self.num_classes)[pos_mask],
-                cls_targets) / num_total_samples
-            losses['loss_bbox'] = self.loss_bbox(
-                flatten_bboxes.view(-1, 4)[pos_mask],
-                bbox_targets) / num_total_samples
-            if self.use_l1:
-                losses['loss_l1'] = self.loss_l1(
-                    flatten_bbox_preds.view(-1, 4)[pos_mask],
-                    l1_targets) / num_total_samples
-        else:
-            # keep the branches in the graph without positives, as the
-            # stock head does
-            losses['loss_cls'] = flatten_cls_preds.sum() * 0
-            losses['loss_bbox'] = flatten_bboxes.sum() * 0
-            if self.use_l1:
-                losses['loss_l1'] = flatten_bbox_preds.sum() * 0
+        losses = self._positive_losses(
+            pos_mask.view(-1, 1), flatten_cls_preds.view(-1, self.num_classes),
+            flatten_bboxes.view(-1, 4), flatten_bbox_preds.view(-1, 4),
+            (cls_targets, bbox_targets, l1_targets))
+        return dict(
+            loss_obj=loss_obj,
+            **{
+                k: v / num_total_samples
+                for k, v in losses.items()
+            })
+
+    def _positive_losses(self, fg: Tensor, cls_preds: Tensor, bboxes: Tensor,
+                         bbox_preds: Tensor,
+                         targets: Tuple[Tensor, Tensor,
+                                        Tensor]) -> Dict[str, Tensor]:
+        """Class, box and (with ``use_l1``) L1 losses of the positives,
+        summed.
+
+        Every prior enters them, weighted 1 if it is a positive and 0 if
+        not (the stock head indexes the positives, which needs their number
+        on the host). The inputs of the other priors are replaced before
+        the losses, so that whatever they predict (e.g. boxes decoded to
+        inf), their losses and gradients are exactly zero.
+
+        Args:
+            fg (Tensor): (P, 1) bool, the positives among the P = B * A
+                priors.
+            cls_preds (Tensor): (P, C) class logits.
+            bboxes (Tensor): (P, 4) decoded boxes.
+            bbox_preds (Tensor): (P, 4) raw box deltas.
+            targets (tuple[Tensor]): Class (P, C), box (P, 4) and L1
+                (P, 4) targets (see :meth:`_get_targets_batched`).
+
+        Returns:
+            dict[str, Tensor]: ``loss_cls``, ``loss_bbox`` and, with
+            ``use_l1``, ``loss_l1``, each a scalar sum.
+        """
+        cls_targets, bbox_targets, l1_targets = targets
+        weight = fg.to(cls_preds.dtype)
+        loss_cls = self.loss_cls(
+            torch.where(fg, cls_preds, 0),
+            cls_targets,
+            reduction_override='none') * weight
+        # the same box for prediction and target: zero IoU loss
+        unit = bboxes.new_tensor([0, 0, 1, 1])
+        loss_bbox = self.loss_bbox(
+            torch.where(fg, bboxes, unit),
+            torch.where(fg, bbox_targets, unit),
+            reduction_override='none').view(-1, 1) * weight
+        losses = dict(loss_cls=loss_cls.sum(), loss_bbox=loss_bbox.sum())
+        if self.use_l1:
+            loss_l1 = self.loss_l1(
+                torch.where(fg, bbox_preds, 0),
+                l1_targets,
+                reduction_override='none') * weight
+            losses['loss_l1'] = loss_l1.sum()
         return losses
 
     @torch.no_grad()
@@ -132,7 +171,8 @@ class BatchedYOLOXHead(YOLOXHead):
                              decoded_bboxes: Tensor, objectness: Tensor,
                              batch_gt_instances: Sequence[InstanceData]
                              ) -> tuple:
-        """Targets of all images (see ``YOLOXHead._get_targets_single``).
+        """Targets of every prior of every image (see
+        ``YOLOXHead._get_targets_single``), without a host synchronisation.
 
         Args:
             priors (Tensor): (A, 4) as ``(x, y, stride_w, stride_h)``.
@@ -143,24 +183,16 @@ class BatchedYOLOXHead(YOLOXHead):
                 truths.
 
         Returns:
-            tuple[Tensor]: ``pos_mask`` (B, A) bool, ``cls_targets``
-            (P, C), ``obj_targets`` (B * A, 1), ``bbox_targets`` (P, 4),
-            ``l1_targets`` (P, 4) with P positives in row-major order.
+            tuple[Tensor]: ``pos_mask`` (B, A) bool and, for the B * A
+            priors in row-major order, ``cls_targets`` (B * A, C),
+            ``obj_targets`` (B * A, 1), ``bbox_targets`` (B * A, 4) and
+            ``l1_targets`` (B * A, 4). The class, box and L1 targets of the
+            priors that are not positives are 0 (their losses are weighted
+            0).
         """
         B, A = objectness.shape
-        device = objectness.device
-        counts = [len(gt) for gt in batch_gt_instances]
-        G = max(counts) if counts else 0
-        gt_bboxes = decoded_bboxes.new_zeros((B, G, 4))
-        gt_labels = torch.zeros((B, G), dtype=torch.long, device=device)
-        gt_valid = torch.zeros((B, G), dtype=torch.bool, device=device)
-        for i, gt in enumerate(batch_gt_instances):
-            n = counts[i]
-            if n:
-                gt_bboxes[i, :n] = gt.bboxes
-                gt_labels[i, :n] = gt.labels
-                gt_valid[i, :n] = True
-
+        gt_bboxes, gt_labels, gt_valid = pad_ground_truth(
+            batch_gt_instances, decoded_bboxes.dtype, objectness.device)
         offset_priors = torch.cat(
             [priors[:, :2] + priors[:, 2:] * 0.5, priors[:, 2:]], dim=-1)
         scores = (cls_preds.float().sigmoid() *
@@ -169,17 +201,24 @@ class BatchedYOLOXHead(YOLOXHead):
             offset_priors, decoded_bboxes, scores, gt_bboxes, gt_labels,
             gt_valid)
 
-        pos_gt = matched_gt[fg_mask]  # (P, )
-        pos_img = torch.nonzero(fg_mask, as_tuple=True)[0]
-        pos_labels = gt_labels[pos_img, pos_gt]
-        cls_targets = F.one_hot(pos_labels, self.num_classes).to(
-            cls_preds.dtype) * matched_iou[fg_mask].unsqueeze(-1).to(
-                cls_preds.dtype)
-        obj_targets = fg_mask.to(cls_preds.dtype).view(-1, 1)
-        bbox_targets = gt_bboxes[pos_img, pos_gt]
+        dtype = cls_preds.dtype
+        fg = fg_mask.view(-1, 1)
+        # the assigned ground truth of every prior (the first slot of its
+        # image where it has none: 0 below)
+        bbox_targets = gt_bboxes.gather(
+            1, matched_gt[..., None].expand(-1, -1, 4)).view(-1, 4)
+        labels = gt_labels.gather(1, matched_gt).view(-1)
+        # one-hot by comparison: F.one_hot reads the labels' range on the
+        # host
+        one_hot = labels[:, None] == torch.arange(
+            self.num_classes, device=labels.device)
+        cls_targets = one_hot.to(dtype) * matched_iou.view(-1, 1).to(dtype)
+        obj_targets = fg.to(dtype)
         l1_targets = bbox_targets.new_zeros(bbox_targets.shape)
         if self.use_l1:
-            pos_priors = priors[None].expand(B, -1, -1)[fg_mask]
-            l1_targets = self._get_l1_target(l1_targets, bbox_targets,
-                                             pos_priors)
-        return fg_mask, cls_targets, obj_targets, bbox_targets, l1_targets
+            # padded slots are zero boxes: log(0 + eps) stays finite
+            l1_targets = self._get_l1_target(
+                l1_targets, bbox_targets,
+                priors[None].expand(B, -1, -1).reshape(-1, 4))
+        return (fg_mask, cls_targets * fg, obj_targets, bbox_targets * fg,
+                l1_targets * fg)
