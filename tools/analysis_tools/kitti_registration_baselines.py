@@ -17,6 +17,14 @@ evaluates them) and ``OUT/registration_baselines.json``:
   first estimate's motion (KISS-ICP's motion model, from the pair itself);
 * ``registration_deskew_imu``: deskewed with the rotation integrated from
   the pair's IMU window (the estimate's translation);
+* ``registration_predicted``: registered along the sequence, each pair
+  from the previous pair's estimate (constant velocity), not from the
+  identity (``ScanRegistration(predict='motion')``);
+* ``registration_remap_motion``: the same, the directions the scans leave
+  unconstrained kept at the prediction (``min_eigen_ratio``: solution
+  remapping; LiDAR only);
+* ``registration_remap_imu``: the same, the rotation predicted from the
+  pair's gyro (``predict='imu'``; LiDAR + IMU);
 * ``constant_velocity``: the previous ground-truth motion
   (``KittiOdomMetric``'s baseline);
 * ``mean_motion``: the configs' fixed mean motion at every step (no
@@ -71,12 +79,17 @@ from projects.trimodal_odom.trimodal_odom.utils import (KittiFormatError,
 RUNTIME = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', 'trimodal_odom', '_base_',
     'default_runtime.py')
-#: The registrations: name -> deskew mode of :class:`ScanRegistration`.
+#: The registrations: name -> their own :class:`ScanRegistration`
+#: settings (``min_eigen_ratio`` set from ``--min-eigen-ratio``).
 REGISTRATIONS = {
-    'registration': None,
-    'registration_deskew_motion': 'motion',
-    'registration_deskew_imu': 'imu'
+    'registration': {},
+    'registration_deskew_motion': dict(deskew='motion'),
+    'registration_deskew_imu': dict(deskew='imu'),
+    'registration_predicted': dict(predict='motion'),
+    'registration_remap_motion': dict(predict='motion', min_eigen_ratio=None),
+    'registration_remap_imu': dict(predict='imu', min_eigen_ratio=None),
 }
+_OWN_SETTINGS = ('deskew', 'predict', 'min_eigen_ratio')
 BASELINES = tuple(REGISTRATIONS) + ('constant_velocity', 'mean_motion')
 _KEYS = ('t_rel', 'r_rel', 'ate', 'ate_sim3', 'rpe_t', 'rpe_r')
 
@@ -99,11 +112,19 @@ def parse_args() -> argparse.Namespace:
         default={},
         help='ScanRegistration settings of every registration baseline '
         '(those of the config\'s OdomScanRegistration), e.g. '
-        'max_points=None downsample=0.5; deskew is set per baseline')
+        'max_points=None downsample=0.5; deskew, predict and '
+        'min_eigen_ratio are set per baseline')
+    parser.add_argument(
+        '--min-eigen-ratio',
+        type=float,
+        default=0.02,
+        help='min_eigen_ratio of the remapping baselines (see '
+        'ScanRegistration)')
     args = parser.parse_args()
-    if 'deskew' in args.reg_cfg:
-        parser.error('--reg-cfg deskew: each registration baseline sets its '
-                     f'own ({", ".join(REGISTRATIONS)})')
+    own = sorted(set(args.reg_cfg) & set(_OWN_SETTINGS))
+    if own:
+        parser.error(f'--reg-cfg {" ".join(own)}: each registration '
+                     f'baseline sets its own ({", ".join(REGISTRATIONS)})')
     return args
 
 
@@ -169,14 +190,16 @@ def main() -> int:
                                  'calib.txt'))['Tr']
         for seq in seqs
     }
-    for name, mode in REGISTRATIONS.items():
+    for name, own in REGISTRATIONS.items():
         out_dir = osp.join(args.out_dir, f'priors_{name}')
+        if 'min_eigen_ratio' in own:
+            own = dict(own, min_eigen_ratio=args.min_eigen_ratio)
         build_reg_prior_cache(
             args.root,
             sequences=seqs,
             out_dir=out_dir,
             nproc=args.nproc,
-            deskew=mode,
+            **own,
             **args.reg_cfg)
         for seq in seqs:
             reg = registration_steps(

@@ -2,6 +2,7 @@
 priors), skipped when up to date, refused when stale."""
 import os.path as osp
 
+import mmengine
 import numpy as np
 import pytest
 from kitti_odom_layout import run_tool
@@ -12,6 +13,10 @@ from projects.trimodal_odom.trimodal_odom.converters import (
     registration_cfg_from_config)
 from projects.trimodal_odom.trimodal_odom.datasets import (
     KittiOdometryDataset, RegPriorCache, reg_prior_file_name)
+from projects.trimodal_odom.trimodal_odom.datasets.odom_info_file import \
+    info_file_name
+from projects.trimodal_odom.trimodal_odom.datasets.transforms import \
+    OdomScanRegistration
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
 from projects.trimodal_odom.trimodal_odom.testing.hard_sample import \
     generate_hard_sample
@@ -19,6 +24,7 @@ from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (
     KittiFormatError, load_velodyne)
 from projects.trimodal_odom.trimodal_odom.utils.registration import \
     ScanRegistration
+from projects.trimodal_odom.trimodal_odom.utils.se3 import pose_to_vector
 
 TOOL = 'tools/dataset_converters/kitti_reg_prior_cache.py'
 
@@ -192,3 +198,36 @@ def test_tool_takes_the_settings_of_a_config(sample, tmp_path, monkeypatch,
     assert run_tool(TOOL, [sample, '--config',
                            str(tmp_path / 'none.py')], monkeypatch) == 1
     assert 'none.py' in capsys.readouterr().err
+
+
+def test_sequential_cache_follows_the_sequence(sample, tmp_path):
+    """A sequential registration (``predict``) is one chain along the
+    sequence, whatever the chunk size and the processes: every pair is
+    registered from the previous pair's estimate; the pipeline reads it
+    from the cache and refuses to compute it on the fly."""
+    cfg = dict(predict='motion', min_eigen_ratio=0.02)
+    one, = build_reg_prior_cache(
+        sample, out_dir=str(tmp_path / 'a'), chunk_size=4, **cfg)
+    two, = build_reg_prior_cache(
+        sample, out_dir=str(tmp_path / 'b'), nproc=2, **cfg)
+    a, b = read(one), read(two)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # the same chain, pair by pair
+    frames = mmengine.load(osp.join(sample, 'infos',
+                                    info_file_name('00')))['data_list']
+    scans = [load_velodyne(osp.join(sample, f['lidar_path'])) for f in frames]
+    reg, previous = ScanRegistration(**cfg), None
+    for k in range(len(scans) - 1):
+        T, info = reg.register(scans[k + 1], scans[k], previous=previous)
+        previous = T if info['converged'] else info['prediction']
+        np.testing.assert_allclose(
+            a['pose'][k], pose_to_vector(T), atol=1e-9, err_msg=str(k))
+    # the tiny sample constrains every direction: the chain converges to
+    # the pair-by-pair priors, under its own key
+    plain, = build_reg_prior_cache(sample, out_dir=str(tmp_path / 'c'))
+    np.testing.assert_allclose(read(plain)['pose'], a['pose'], atol=1e-4)
+    assert 'predict' in str(a['settings'])
+    assert 'predict' not in str(read(plain)['settings'])
+    with pytest.raises(ValueError, match='from a prior_cache'):
+        OdomScanRegistration(**cfg)

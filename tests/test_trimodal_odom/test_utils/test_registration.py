@@ -12,7 +12,8 @@ from projects.trimodal_odom.trimodal_odom.utils.kitti_io import (load_calib,
                                                                  load_times,
                                                                  load_velodyne)
 from projects.trimodal_odom.trimodal_odom.utils.registration import (
-    QUALITY_NAMES, ScanRegistration, register_scans, registration_quality)
+    QUALITY_NAMES, ScanRegistration, register_scans, registration_quality,
+    remap_degenerate)
 from projects.trimodal_odom.trimodal_odom.utils.se3 import (make_pose,
                                                             rotation_angle,
                                                             se3_inverse,
@@ -209,3 +210,80 @@ def test_quality_of_a_failed_registration():
     q = registration_quality(info)
     assert q.shape == (len(QUALITY_NAMES), ) and np.isfinite(q).all()
     assert q[0] == 0 and q[1] == 0
+
+
+def test_remapping_keeps_the_prediction_in_free_directions_only():
+    """A Hessian with a weak translation direction (x) and a weak rotation
+    direction (yaw): the correction along them is dropped, the rest kept."""
+    H = np.diag([1e4, 1e4, 1e-1, 1e-1, 2e3, 3e3])
+    prediction = make_pose(
+        so3_exp(np.array([0.0, 0.0, 0.05])), np.array([1.0, 0.1, 0.0]))
+    delta_rot, delta_trans = np.array([0.01, -0.02,
+                                       0.03]), np.array([0.4, 0.05, -0.02])
+    T = prediction @ make_pose(so3_exp(delta_rot), delta_trans)
+    remapped, free = remap_degenerate(T, prediction, H, 0.01)
+    assert free == (1, 1)
+    step = se3_inverse(prediction) @ remapped
+    np.testing.assert_allclose(step[:3, 3], [0.0, 0.05, -0.02], atol=1e-9)
+    np.testing.assert_allclose(
+        so3_exp(np.array([0.01, -0.02, 0.0])), step[:3, :3], atol=1e-3)
+    # nothing weak: the estimate itself
+    same, free = remap_degenerate(T, prediction, np.eye(6), 0.01)
+    assert free == (0, 0)
+    np.testing.assert_allclose(same, T, atol=1e-9)
+
+
+def test_sequential_registration_holds_a_corridor_on_its_prediction():
+    """Along a corridor nothing fixes the travel direction: registered from
+    the identity, the estimate stays about where it started; registered
+    from the previous pair's motion with the remapping, the free direction
+    keeps that prediction and the others come from the scans."""
+    rng = np.random.default_rng(0)
+    T_true = make_pose(
+        so3_exp(np.array([0.0, 0.0, 0.004])), np.array([1.2, 0.03, 0.0]))
+    world = corridor(rng, 20000)
+    target = world[::2] + 0.005 * rng.standard_normal(world[::2].shape)
+    source = world[1::2] @ se3_inverse(T_true)[:3, :3].T + \
+        se3_inverse(T_true)[:3, 3]
+    plain, _ = ScanRegistration()(source, target)
+    # the previous pair moved 1.25 m forward and 0.1 m sideways
+    previous = make_pose(np.eye(3), np.array([1.25, 0.1, 0.0]))
+    reg = ScanRegistration(predict='motion', min_eigen_ratio=0.01)
+    assert reg.sequential
+    T, info = reg.register(source, target, previous=previous)
+    assert info['converged'] and info['free_directions'][1] == 1, info
+    np.testing.assert_allclose(info['prediction'], previous)
+    # the travel direction: the prediction's 1.25 m, not the identity's 0
+    assert abs(T[0, 3] - 1.25) < 0.02 and abs(plain[0, 3] - 1.2) > 0.3
+    # the lateral offset and the yaw: from the walls, not the prediction
+    assert abs(T[1, 3] - 0.03) < 0.02
+    assert abs(rotation_angle(T[:3, :3].T @ T_true[:3, :3])) < 1e-3
+    # without a previous pair the identity is predicted
+    _, first = reg.register(source, target)
+    np.testing.assert_allclose(first['prediction'], np.eye(4))
+
+
+def test_imu_prediction_takes_the_gyro_rotation():
+    reg = ScanRegistration(predict='imu')
+    previous = make_pose(so3_exp(np.array([0, 0, 0.02])), np.array([1., 0, 0]))
+    gyro = so3_exp(np.array([0.0, 0.0, 0.05]))
+    P = reg.prediction(previous, gyro)
+    np.testing.assert_allclose(P[:3, :3], gyro)
+    np.testing.assert_allclose(P[:3, 3], [1.0, 0, 0])
+    # without an IMU window: the previous estimate
+    np.testing.assert_allclose(reg.prediction(previous), previous)
+
+
+def test_sequential_settings():
+    # the key of a pair-by-pair registration does not change
+    assert 'predict' not in ScanRegistration().settings()
+    settings = ScanRegistration(
+        predict='motion', min_eigen_ratio=0.02).settings()
+    assert settings['predict'] == 'motion'
+    assert settings['min_eigen_ratio'] == 0.02
+    with pytest.raises(ValueError, match='min_eigen_ratio needs predict'):
+        ScanRegistration(min_eigen_ratio=0.02)
+    with pytest.raises(ValueError, match='min_eigen_ratio needs predict'):
+        ScanRegistration(predict='motion', min_eigen_ratio=1.5)
+    with pytest.raises(ValueError, match='predict must be one of'):
+        ScanRegistration(predict='gps')

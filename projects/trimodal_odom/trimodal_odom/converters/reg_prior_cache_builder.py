@@ -10,6 +10,10 @@ the time left (:func:`mmfusion.utils.progress.track_tasks`). The chunk
 boundaries do not depend on ``nproc``, and every pair is registered from
 the identity, so the priors are the same for any ``nproc`` and equal to
 :class:`OdomScanRegistration`'s on-the-fly registration of the same scans.
+A sequential registration (``predict``: each pair registered from the
+motion predicted from the previous pair's estimate) runs a sequence as one
+chunk, its pairs in order; a pair that failed predicts the next from the
+prediction it had.
 A deskewing registration (``deskew``) takes the time between the frames
 from the infos and, for ``'imu'``, the rotation integrated from their IMU
 window (the registration's own where a pair has none).
@@ -73,11 +77,14 @@ def _register_chunk(task: Tuple[List[str], int, int, dict, list]) -> dict:
         return scans[i]
 
     out = {key: [] for key in _PAIR_FIELDS + ('frame_ids', )}
+    previous = None
     for i in range(len(paths) - gap):
         (target, prep_t), (source, prep_s) = scan(i), scan(i + gap)
         dt, imu_rotation = motion[i]
         T, info = reg.register(source, target, dt, imu_rotation,
-                               (prep_s, prep_t))
+                               (prep_s, prep_t), previous)
+        if reg.sequential:
+            previous = T if info['converged'] else info['prediction']
         info['deskewed_with'] = info.pop('deskew') or ''
         out['frame_ids'].append((first + i, first + i + gap))
         out['pose'].append(pose_to_vector(T))
@@ -259,6 +266,9 @@ def build_reg_prior_cache(root: str,
             continue
         num_pairs = max(len(frames) - frame_gap, 0)
         motion = _pair_motion(frames, meta, frame_gap)
+        if ScanRegistration(**registration).sequential:
+            # each pair needs the one before it: one chunk
+            chunk_size = max(num_pairs, 1)
         tasks = [(paths[s:min(s + chunk_size, num_pairs) + frame_gap], s,
                   frame_gap, registration, motion[s:s + chunk_size])
                  for s in range(0, num_pairs, chunk_size)]

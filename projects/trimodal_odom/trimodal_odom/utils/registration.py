@@ -47,6 +47,18 @@ translation of that first estimate (``'motion'``, the motion-model
 deskewing of KISS-ICP with the pair's own motion) or the rotation
 integrated from the IMU's gyro with the estimate's translation
 (``'imu'``), and registered again from the first estimate.
+
+Sequential, degeneracy-aware registration (``predict``): a pair is
+registered from a prediction of its motion, the previous pair's estimate
+(``'motion'``: constant velocity, as KISS-ICP predicts) or that estimate's
+translation with the gyro rotation of the pair's IMU window (``'imu'``);
+with ``min_eigen_ratio`` the directions the scans leave unconstrained
+(eigenvalues of the rotation or translation block of the Hessian below
+that fraction of the block's largest: the travel direction of an open
+road or a corridor) keep the prediction (*solution remapping*, Zhang,
+Kaess and Singh, "On degeneracy of optimization-based state estimation
+problems", ICRA 2016). A pair then depends on the pairs before it, so
+such priors are computed along a sequence (the prior cache), not per pair.
 """
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -56,9 +68,10 @@ import numpy as np
 import small_gicp
 
 from .deskew import SWEEP_TIME, deskew_points
-from .se3 import make_pose
+from .se3 import make_pose, so3_exp, so3_log
 
 DESKEW_MODES = (None, 'motion', 'imu')
+PREDICT_MODES = (None, 'motion', 'imu')
 
 
 @dataclass
@@ -106,6 +119,16 @@ class ScanRegistration:
             Defaults to None (scans registered as they are).
         sweep_time (float): Duration (s) of one revolution of the LiDAR.
             Defaults to 0.1.
+        predict (str, optional): Register each pair from a prediction of
+            its motion made from the previous pair's estimate
+            (``previous`` of :meth:`register`): ``'motion'`` or ``'imu'``
+            (see the module). Defaults to None (every pair from the
+            identity, independent of the others).
+        min_eigen_ratio (float, optional): With ``predict``: directions of
+            the rotation or translation block of the Hessian whose
+            eigenvalue is below this fraction of the block's largest keep
+            the prediction (:func:`remap_degenerate`). Defaults to None
+            (the registration's estimate in every direction).
     """
 
     def __init__(self,
@@ -119,7 +142,9 @@ class ScanRegistration:
                  max_iterations: Sequence[int] = (20, 20),
                  min_correspondences: int = 100,
                  deskew: Optional[str] = None,
-                 sweep_time: float = SWEEP_TIME) -> None:
+                 sweep_time: float = SWEEP_TIME,
+                 predict: Optional[str] = None,
+                 min_eigen_ratio: Optional[float] = None) -> None:
         if not len(voxel_sizes) == len(max_correspondence) == len(
                 max_iterations) > 0:
             raise ValueError(
@@ -145,6 +170,18 @@ class ScanRegistration:
             raise ValueError(f'deskew must be one of {DESKEW_MODES} and '
                              f'sweep_time positive, got {deskew!r} and '
                              f'{sweep_time}')
+        if predict not in PREDICT_MODES:
+            raise ValueError(f'predict must be one of {PREDICT_MODES}, got '
+                             f'{predict!r}')
+        if min_eigen_ratio is not None and (predict is None
+                                            or not 0 < min_eigen_ratio < 1):
+            raise ValueError(
+                'min_eigen_ratio needs predict (the remapped directions '
+                'keep the prediction) and a value in (0, 1), got '
+                f'predict={predict!r}, min_eigen_ratio={min_eigen_ratio}')
+        self.predict = predict
+        self.min_eigen_ratio = (None if min_eigen_ratio is None else
+                                float(min_eigen_ratio))
         self.min_range = float(min_range)
         self.max_range = None if max_range is None else float(max_range)
         self.max_points = None if max_points is None else int(max_points)
@@ -159,8 +196,11 @@ class ScanRegistration:
 
     def settings(self) -> dict:
         """Everything the result depends on, library version included
-        (JSON-serialisable; the key of cached priors)."""
-        return dict(
+        (JSON-serialisable; the key of cached priors). ``predict`` and
+        ``min_eigen_ratio`` appear only when set, so that the key of a
+        pair-by-pair registration stays that of the caches built before
+        they existed."""
+        settings = dict(
             library='small_gicp',
             library_version=version('small_gicp'),
             method='VGICP',
@@ -175,6 +215,41 @@ class ScanRegistration:
             min_correspondences=self.min_correspondences,
             deskew=self.deskew,
             sweep_time=self.sweep_time)
+        if self.sequential:
+            settings.update(
+                predict=self.predict, min_eigen_ratio=self.min_eigen_ratio)
+        return settings
+
+    @property
+    def sequential(self) -> bool:
+        """Whether a pair's registration depends on the previous pair's
+        (``predict``): such priors are computed along a sequence."""
+        return self.predict is not None
+
+    def prediction(self,
+                   previous: Optional[np.ndarray],
+                   imu_rotation: Optional[np.ndarray] = None) -> np.ndarray:
+        """The motion ``T`` (4, 4) a pair is registered from (``predict``).
+
+        Args:
+            previous (np.ndarray, optional): Estimate (4, 4) of the
+                previous pair of the sequence; None for the first pair
+                (the identity is predicted).
+            imu_rotation (np.ndarray, optional): Gyro rotation (3, 3) of
+                the pair (``predict='imu'``); without it the previous
+                estimate's rotation is used.
+
+        Returns:
+            np.ndarray: (4, 4) float64.
+        """
+        T = np.eye(4) if previous is None else np.array(
+            previous, dtype=np.float64)
+        if T.shape != (4, 4) or not np.isfinite(T).all():
+            raise ValueError(f'previous must be a finite (4, 4) matrix, got '
+                             f'{previous}')
+        if self.predict == 'imu' and imu_rotation is not None:
+            T = make_pose(imu_rotation, T[:3, 3])
+        return T
 
     def _crop(self, points: np.ndarray, name: str) -> np.ndarray:
         points = np.asarray(points)
@@ -301,16 +376,17 @@ class ScanRegistration:
             self.prepare(source, 'source'), self.prepare(target, 'target'),
             init)
 
-    def register(
-        self,
-        source: np.ndarray,
-        target: np.ndarray,
-        dt: Optional[float] = None,
-        imu_rotation: Optional[np.ndarray] = None,
-        prepared: Optional[Tuple[PreparedScan, PreparedScan]] = None
-    ) -> Tuple[np.ndarray, Dict]:
+    def register(self,
+                 source: np.ndarray,
+                 target: np.ndarray,
+                 dt: Optional[float] = None,
+                 imu_rotation: Optional[np.ndarray] = None,
+                 prepared: Optional[Tuple[PreparedScan, PreparedScan]] = None,
+                 previous: Optional[np.ndarray] = None
+                 ) -> Tuple[np.ndarray, Dict]:
         """Register the scan of a later frame onto an earlier one,
-        deskewing both as ``deskew`` says.
+        deskewing both as ``deskew`` says and, with ``predict``, from the
+        predicted motion, degenerate directions remapped to it.
 
         Args:
             source (np.ndarray): Later scan (N, 3+), swept.
@@ -323,18 +399,42 @@ class ScanRegistration:
                 says which).
             prepared (tuple, optional): ``source`` and ``target`` already
                 prepared (:meth:`prepare`), e.g. shared along a sequence.
+            previous (np.ndarray, optional): With ``predict``, the estimate
+                (4, 4) of the previous pair (see :meth:`prediction`).
 
         Returns:
             tuple[np.ndarray, dict]: ``T`` (4, 4) with ``target ~= T @
             source`` and the ``info`` of :meth:`align`, plus ``deskew``
             (the mode used; None when the scans were not deskewed: no
             ``deskew``, or the first registration or the deskewed one did
-            not converge, which returns the first).
+            not converge, which returns the first) and, with ``predict``,
+            ``prediction`` (4, 4) and ``free_directions`` (the rotation and
+            translation directions remapped to it, see
+            :func:`remap_degenerate`).
         """
         if prepared is None:
             prepared = (self.prepare(source,
                                      'source'), self.prepare(target, 'target'))
-        T, info = self.align(*prepared)
+        if not self.sequential:
+            return self._register_deskewed(source, target, dt, imu_rotation,
+                                           prepared, None)
+        prediction = self.prediction(previous, imu_rotation)
+        T, info = self._register_deskewed(source, target, dt, imu_rotation,
+                                          prepared, prediction)
+        info['prediction'] = prediction
+        info['free_directions'] = (0, 0)
+        if self.min_eigen_ratio is not None and info['converged']:
+            T, info['free_directions'] = remap_degenerate(
+                T, prediction, info['hessian'], self.min_eigen_ratio)
+        return T, info
+
+    def _register_deskewed(
+            self, source: np.ndarray, target: np.ndarray, dt: Optional[float],
+            imu_rotation: Optional[np.ndarray], prepared: Tuple[PreparedScan,
+                                                                PreparedScan],
+            init: Optional[np.ndarray]) -> Tuple[np.ndarray, Dict]:
+        """:meth:`register` from ``init``, without the remapping."""
+        T, info = self.align(*prepared, init)
         info['deskew'] = None
         if self.deskew is None or not info['converged']:
             return T, info
@@ -358,6 +458,42 @@ class ScanRegistration:
         args = ', '.join(f'{k}={v}' for k, v in self.settings().items()
                          if not k.startswith(('library', 'method')))
         return f'{self.__class__.__name__}({args})'
+
+
+def remap_degenerate(T: np.ndarray, prediction: np.ndarray,
+                     hessian: np.ndarray,
+                     min_eigen_ratio: float) -> Tuple[np.ndarray, tuple]:
+    """Keep the prediction in the directions a registration leaves free
+    (solution remapping, see the module).
+
+    The correction of the registration, ``T = prediction @ exp(delta)``
+    with ``delta`` = (rotation, translation) in the frame of the
+    prediction (small_gicp's Hessian is taken in that frame, rotation
+    first), is projected, block by block, onto the eigenvectors of the
+    rotation and the translation block of the Hessian whose eigenvalues
+    are at least ``min_eigen_ratio`` times the block's largest; what lies
+    along the others is dropped.
+
+    Args:
+        T (np.ndarray): The registration's estimate (4, 4).
+        prediction (np.ndarray): The motion (4, 4) it started from.
+        hessian (np.ndarray): Its Gauss-Newton Hessian (6, 6).
+        min_eigen_ratio (float): See :class:`ScanRegistration`.
+
+    Returns:
+        tuple[np.ndarray, tuple[int, int]]: The remapped ``T`` (4, 4) and
+        how many rotation and translation directions kept the prediction.
+    """
+    H = np.asarray(hessian, dtype=np.float64).reshape(6, 6)
+    R_p, t_p = prediction[:3, :3], prediction[:3, 3]
+    deltas = (so3_log(R_p.T @ T[:3, :3]), R_p.T @ (T[:3, 3] - t_p))
+    kept, free = [], []
+    for block, delta in zip((H[:3, :3], H[3:, 3:]), deltas):
+        eig, vec = np.linalg.eigh(0.5 * (block + block.T))
+        good = vec[:, eig >= min_eigen_ratio * max(eig[-1], 1e-12)]
+        kept.append(good @ (good.T @ delta))
+        free.append(3 - good.shape[1])
+    return make_pose(R_p @ so3_exp(kept[0]), t_p + R_p @ kept[1]), tuple(free)
 
 
 #: Names of the entries of :func:`registration_quality`.

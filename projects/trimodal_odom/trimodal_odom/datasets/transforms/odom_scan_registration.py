@@ -65,6 +65,10 @@ class OdomScanRegistration(BaseTransform):
       (:class:`OdomPointsRangeFilter`) does not: the cache registered the
       whole scans within ``min_range`` / ``max_range``.
     - ``prior_cache=None``: every pair is registered on the fly.
+    - A sequential registration (``predict``, see
+      :class:`ScanRegistration`) needs the previous pair's estimate, which
+      a sample does not have: it is read from the cache only (a cache is
+      required, and clouds thinned before the transform are refused).
     - A deskewing registration (``deskew='motion'`` / ``'imu'``, see
       :meth:`ScanRegistration.register`) takes the time between the frames
       from ``times`` and the gyro rotation from the raw ``imu`` window
@@ -104,6 +108,13 @@ class OdomScanRegistration(BaseTransform):
         self.prior_cache = prior_cache
         self.quality = bool(quality)
         self.registration = ScanRegistration(**registration)
+        if self.registration.sequential and prior_cache is None:
+            raise ValueError(
+                f'{self.__class__.__name__}: predict='
+                f'{self.registration.predict!r} registers a pair from the '
+                'previous pair of its sequence, so its priors come from a '
+                'prior_cache (tools/dataset_converters/'
+                'kitti_reg_prior_cache.py --config CONFIG)')
         self._settings = self.registration.settings()
         self._caches: Dict[str, RegPriorCache] = {}
         self._logged = set()
@@ -177,6 +188,12 @@ class OdomScanRegistration(BaseTransform):
                 T_cam = rotate_relative_pose(
                     T_cam, yaw_matrix(results['yaw_rotation']), Tr)
         else:
+            if self.registration.sequential:
+                raise ValueError(
+                    f'{self.__class__.__name__}: clouds thinned by '
+                    f'{" and ".join(thinned)} before a sequential '
+                    'registration (predict) cannot be registered on the '
+                    'fly; place them after this transform')
             if self.prior_cache is not None:
                 self._log_once(
                     'thinned', f'clouds thinned by {" and ".join(thinned)} '
