@@ -168,3 +168,28 @@ def test_bad_clouds_name_the_sample():
         OdomScanRegistration(voxel_sizes=(1.0, ))
     # no LiDAR: passed through
     assert list(OdomScanRegistration()(dict(Tr=np.eye(4)))) == ['Tr']
+
+
+def test_sequential_registration_reads_the_cache_only(sample, tmp_path):
+    """A sequential registration (``predict``) needs the previous pair of
+    the sequence: read from its cache, refused on the fly and for clouds
+    thinned before it."""
+    cfg = dict(predict='motion', min_eigen_ratio=0.02)
+    build_reg_prior_cache(sample, out_dir=str(tmp_path), **cfg)
+    steps = pipeline(sample)
+    steps[-1] = dict(steps[-1], prior_cache=str(tmp_path), **cfg)
+    ds = KittiOdometryDataset(
+        sample, sequences='00', pipeline=steps, test_mode=True)
+    out = ds[2]
+    assert out['reg_info']['source'] == 'cache'
+    target = pose_to_vector(out['gt_pose'])
+    assert np.linalg.norm(out['reg_prior'][:3] - target[:3]) < 0.05
+    thinned = steps[:-1] + [
+        dict(type='OdomPointDropout', drop_ratio=(0.3, 0.4), prob=1.0)
+    ] + steps[-1:]
+    ds = KittiOdometryDataset(
+        sample, sequences='00', pipeline=thinned, test_mode=True)
+    with pytest.raises(ValueError, match='cannot be registered on the fly'):
+        ds[2]
+    with pytest.raises(ValueError, match='come from a prior_cache'):
+        OdomScanRegistration(**cfg)
