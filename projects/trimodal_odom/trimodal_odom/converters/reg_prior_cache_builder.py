@@ -231,7 +231,8 @@ def build_reg_prior_cache(root: str,
     if frame_gap < 1 or chunk_size < 1 or nproc < 1:
         raise ValueError('frame_gap, chunk_size and nproc must be >= 1, got '
                          f'{frame_gap}, {chunk_size} and {nproc}')
-    settings = ScanRegistration(**registration).settings()
+    reg = ScanRegistration(**registration)
+    settings = reg.settings()
     info_root = osp.join(root, info_dir)
     out_dir = info_root if out_dir is None else out_dir
     pts_root = root if pts_root is None else pts_root
@@ -266,7 +267,7 @@ def build_reg_prior_cache(root: str,
             continue
         num_pairs = max(len(frames) - frame_gap, 0)
         motion = _pair_motion(frames, meta, frame_gap)
-        if ScanRegistration(**registration).sequential:
+        if reg.sequential:
             # each pair needs the one before it: one chunk
             chunk_size = max(num_pairs, 1)
         tasks = [(paths[s:min(s + chunk_size, num_pairs) + frame_gap], s,
