@@ -22,8 +22,11 @@ demo: install
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) $$(ls -t $(DEMO_DIR)/best_*.pth | head -n 1) --work-dir $(DEMO_DIR)
 
+# TEST_WORKERS processes (pytest-xdist); 0 runs the suite in this process
+TEST_WORKERS ?= 2
+
 test: install
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal tests
 
 lint: install
 	$(PY) -m flake8 mmfusion projects tools tests configs

@@ -203,6 +203,27 @@ class TrainingCompiler:
         return f'{type(self).__name__}({args})'
 
     @property
+    def uses_cuda_graphs(self) -> bool:
+        """bool: Whether the compiled functions run as CUDA graphs
+        (``mode='reduce-overhead'`` or the ``triton.cudagraphs`` option)."""
+        if 'triton.cudagraphs' in self.options:
+            return bool(self.options['triton.cudagraphs'])
+        return self.backend == 'inductor' and self.mode in ('reduce-overhead',
+                                                            'max-autotune')
+
+    def begin_step(self) -> None:
+        """Mark the start of a training iteration (call it before the first
+        compiled function of each iteration).
+
+        With CUDA graphs, inductor's graph trees reuse the memory of one
+        iteration's outputs in the next and need to know where an
+        iteration starts; without the mark they infer it from the
+        pending backward passes. Nothing to do without CUDA graphs.
+        """
+        if self.uses_cuda_graphs and self._compiled:
+            torch.compiler.cudagraph_mark_step_begin()
+
+    @property
     def compiled_modules(self) -> Tuple[str, ...]:
         """tuple[str]: Names of the modules compiled so far."""
         return tuple(self._compiled)

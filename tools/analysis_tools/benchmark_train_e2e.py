@@ -93,6 +93,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='keep the random multi-scale sizes in the warm-up instead of '
         'training once at each size')
     parser.add_argument(
+        '--size-passes',
+        type=int,
+        default=1,
+        metavar='N',
+        help='passes over the multi-scale sizes in the warm-up (CUDA graphs, '
+        'model.compile_network.mode=reduce-overhead: 3, run once, recorded, '
+        'replayed)')
+    parser.add_argument(
         '--repeat-dataset',
         type=int,
         default=1,
@@ -226,7 +234,7 @@ def benchmark_config(args: argparse.Namespace, train, config: str,
             window_iters=args.window_iters,
             warmup_iters=args.warmup_iters,
             drain_iters=args.drain_iters,
-            cycle_sizes=not args.no_cycle_sizes,
+            cycle_sizes=0 if args.no_cycle_sizes else args.size_passes,
             out_file=out_file,
             # set again when the run starts (see window_time_limit)
             time_limit_s=max(0.0, args.run_timeout - args.stop_margin),
@@ -323,7 +331,8 @@ def child_argv(args: argparse.Namespace, run: List[str], work_dir: str,
                         ('--data-root', args.data_root), ('--drain-iters',
                                                           args.drain_iters),
                         ('--repeat-dataset', args.repeat_dataset),
-                        ('--profile-iters', args.profile_iters)):
+                        ('--profile-iters', args.profile_iters),
+                        ('--size-passes', args.size_passes)):
         if value is not None:
             argv += [flag, str(value)]
     for flag, on in (('--amp', args.amp), ('--no-cycle-sizes',
@@ -494,6 +503,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         window_iters=args.window_iters,
                         drain_iters=args.drain_iters,
                         cycle_sizes=not args.no_cycle_sizes,
+                        size_passes=args.size_passes,
                         keep_freeze=args.keep_freeze,
                         repeat_dataset=args.repeat_dataset,
                         profile_iters=args.profile_iters,

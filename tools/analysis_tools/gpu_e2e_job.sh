@@ -24,7 +24,12 @@
 #
 # Environment (defaults in brackets):
 #   RUNS         the runs to do, in order, from: stock rgb rgb-compiled dual
-#                dual-compiled dual-compiled-static ["stock dual dual-compiled"]
+#                dual-compiled dual-compiled-static dual-device
+#                dual-device-compiled dual-device-cudagraphs
+#                ["stock dual dual-compiled"]
+#   SIZE_PASSES  warm-up passes over the multi-scale sizes [1]; 3 for
+#                dual-device-cudagraphs (a CUDA graph per size is run,
+#                recorded, then replayed)
 #   BATCH [64]  WORKERS [16]  WARMUP [10]  WINDOW [200]
 #   RUN_TIMEOUT  seconds a run may take [170]; its window ends early (and
 #                is marked incomplete) 45 s before, so every run reports
@@ -47,7 +52,7 @@
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
-    sed -n '2,46p' "$0"
+    sed -n '2,51p' "$0"
     exit 2
 fi
 DATA_ROOT=$1
@@ -63,11 +68,13 @@ WINDOW=${WINDOW:-200}
 RUN_TIMEOUT=${RUN_TIMEOUT:-170}
 EVENT_CACHE=${EVENT_CACHE:-1}
 AMP=${AMP:-1}
+SIZE_PASSES=${SIZE_PASSES:-1}
 
 F=configs/fred_fusion
 STOCK=$F/yolox_s_stock-rgb_1xb8-300e_fred.py
 RGB=$F/yolox_s_rgb_1xb8-300e_fred.py
 DUAL=$F/yolox_s_dual-concat_1xb8-300e_fred.py
+DEVICE=$F/yolox_s_dual-concat_1xb8-300e_device-aug_fred.py
 CACHE=()
 if [ "$EVENT_CACHE" = 1 ]; then
     CACHE=(train_dataloader.dataset.dataset.pipeline.0.event_cache=True)
@@ -91,6 +98,14 @@ for name in $RUNS; do
         dual-compiled-static)
             ARGS+=(--run dual-compiled-static "$DUAL" "${CACHE[@]}"
                    model.compile_network.shapes=static) ;;
+        dual-device) ARGS+=(--run dual-device "$DEVICE") ;;
+        dual-device-compiled)
+            ARGS+=(--run dual-device-compiled "$DEVICE"
+                   model.compile_network.shapes=dynamic) ;;
+        dual-device-cudagraphs)
+            ARGS+=(--run dual-device-cudagraphs "$DEVICE"
+                   model.compile_network.shapes=dynamic
+                   model.compile_network.mode=reduce-overhead) ;;
         *) echo "unknown run '$name'" >&2; exit 2 ;;
     esac
 done
@@ -101,13 +116,14 @@ mkdir -p "$OUT_DIR"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
     "$PYTHON" -c 'import torch, mmcv, mmdet, mmengine; print("torch", torch.__version__, "cuda", torch.version.cuda, "mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "mmengine", mmengine.__version__)'
     echo "# RUNS=$RUNS BATCH=$BATCH WORKERS=$WORKERS WARMUP=$WARMUP" \
-        "WINDOW=$WINDOW AMP=$AMP EVENT_CACHE=$EVENT_CACHE"
+        "WINDOW=$WINDOW AMP=$AMP EVENT_CACHE=$EVENT_CACHE" \
+        "SIZE_PASSES=$SIZE_PASSES"
 } | tee "$OUT_DIR/e2e.txt"
 
 # the job's status is the tool's: 1 if a run failed (the others still ran)
 "$PYTHON" tools/analysis_tools/benchmark_train_e2e.py "${ARGS[@]}" \
     --data-root "$DATA_ROOT" --batch-size "$BATCH" \
     --num-workers "$WORKERS" --warmup-iters "$WARMUP" \
-    --window-iters "$WINDOW" --run-timeout "$RUN_TIMEOUT" \
+    --window-iters "$WINDOW" --size-passes "$SIZE_PASSES" --run-timeout "$RUN_TIMEOUT" \
     --work-dir "$OUT_DIR" --out "$OUT_DIR/e2e.json" "$@" \
     | tee -a "$OUT_DIR/e2e.txt"

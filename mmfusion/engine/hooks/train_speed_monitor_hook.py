@@ -199,8 +199,13 @@ class TrainSpeedMonitorHook(Hook):
         drain_iters (int, optional): Iterations after the last stall
             before the window starts (at least 1). Defaults to None: the
             dataloader's ``num_workers * prefetch_factor``.
-        cycle_sizes (bool): Train the first warm-up iterations at each
-            multi-scale size in turn. Defaults to True.
+        cycle_sizes (bool | int): Train the first warm-up iterations at
+            each multi-scale size in turn, or, as an int, that many passes
+            over the sizes (CUDA graphs, ``mode='reduce-overhead'``: a
+            graph per size is run once eagerly, recorded at its second
+            call and replayed from the third, so 3); the iterations of all
+            passes but the last count as stalls. Defaults to True: one
+            pass.
         stop_after_window (bool): Stop training at the end of the epoch in
             which the window ends. Defaults to True.
         out_file (str, optional): JSON file of the results, relative to
@@ -225,7 +230,7 @@ class TrainSpeedMonitorHook(Hook):
                  window_iters: int = 200,
                  warmup_iters: int = 10,
                  drain_iters: Optional[int] = None,
-                 cycle_sizes: bool = True,
+                 cycle_sizes: Union[bool, int] = True,
                  stop_after_window: bool = True,
                  out_file: Optional[str] = 'train_speed.json',
                  gpu_sample_interval: float = 0.1,
@@ -236,6 +241,9 @@ class TrainSpeedMonitorHook(Hook):
             raise ValueError(f'window_iters must be >= 1, got {window_iters}')
         if warmup_iters < 0:
             raise ValueError(f'warmup_iters must be >= 0, got {warmup_iters}')
+        if int(cycle_sizes) < 0:
+            raise ValueError(f'cycle_sizes must be a bool or an int >= 0, '
+                             f'got {cycle_sizes}')
         if drain_iters is not None and drain_iters < 0:
             raise ValueError(f'drain_iters must be >= 0, got {drain_iters}')
         if profile_iters < 0:
@@ -303,6 +311,8 @@ class TrainSpeedMonitorHook(Hook):
         self._phase = 'warmup'
         self._iters = 0  # iterations seen by the hook
         self._cycle: Optional[List[Tuple[int, int]]] = None
+        self._num_sizes = 0
+        self._cycle_stall = False  # an iteration of a pass but the last
         # first iteration at each size: (step seconds, compile seconds)
         self._seen_sizes: Dict[Tuple[int, int], Tuple[float, float]] = {}
         self._last_stall = -1
@@ -339,6 +349,7 @@ class TrainSpeedMonitorHook(Hook):
         wait = now - since if since is not None else 0.0
         if self._dataloader_start_s is None:
             self._dataloader_start_s = wait
+        self._cycle_stall = False
         if self._phase == 'warmup' and self.cycle_sizes and self._resizers:
             self._set_warmup_size()
         self._resizer_hw['output'] = None
@@ -377,7 +388,7 @@ class TrainSpeedMonitorHook(Hook):
             if new_size:
                 self._seen_sizes[self._size] = (record['step_s'],
                                                 record['compile_s'])
-            if index == 0 or compiles or new_size:
+            if index == 0 or compiles or new_size or self._cycle_stall:
                 self._last_stall = index
             if self._warmup_done(index):
                 self._start_window(runner)
@@ -438,13 +449,16 @@ class TrainSpeedMonitorHook(Hook):
             if hw is None:
                 return
             aspect = hw[1] / hw[0]
-            self._cycle = []
+            sizes: List[Tuple[int, int]] = []
             for resizer in self._resizers:
-                self._cycle += [
+                sizes += [
                     s for s in multi_scale_sizes(resizer, aspect)
-                    if s not in self._cycle
+                    if s not in sizes
                 ]
+            self._num_sizes = len(sizes)
+            self._cycle = sizes * int(self.cycle_sizes)
         if self._cycle:
+            self._cycle_stall = len(self._cycle) > self._num_sizes
             size = self._cycle.pop(0)
             for resizer in self._resizers:
                 resizer._input_size = size

@@ -38,7 +38,7 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         str(BATCH), '--num-workers', '1', '--warmup-iters', '2',
         '--window-iters',
         str(WINDOW), '--repeat-dataset', '2', '--profile-iters', '2',
-        '--work-dir',
+        '--size-passes', '2', '--work-dir',
         str(tmp_path / 'runs'), '--out',
         str(out), '--cfg-options', *SHRINK
     ]
@@ -63,15 +63,16 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         assert sum(window['sizes'].values()) == WINDOW
         # the warm-up trained at the batches' own size (the pipeline's
         # 640 x 640, or the device augmentation's output from 160 x 96
-        # frames), then once at every multi-scale size of that aspect
-        # ratio, then drained the worker's prefetch queue (1 worker x 2
-        # batches)
+        # frames), then twice at every multi-scale size of that aspect
+        # ratio (--size-passes 2; the first pass counts as stalls), then
+        # drained the worker's prefetch queue (1 worker x 2 batches)
         warmup = res['warmup']
         assert warmup['sizes'] == [[640, 640]] + SIZES
         assert sorted(res['one_time']['first_step_at_size_s']) == [
             '320x320', '352x352', '384x384', '640x640'
         ]
-        assert warmup['iters'] >= len(SIZES) + 3
+        assert warmup['last_stall_iter'] >= len(SIZES)
+        assert warmup['iters'] >= 2 * len(SIZES) + 1
         assert warmup['iters'] - warmup['last_stall_iter'] - 1 >= 2
         assert res['workers']['num_workers'] == 1
         assert res['workers']['cpu_ms_per_sample'] > 0

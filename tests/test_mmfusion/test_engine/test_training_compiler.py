@@ -183,3 +183,27 @@ def test_sizes_that_are_not_multiples_of_the_divisor_are_refused():
             'and width are not multiples of 32'):
         compiler.run(
             'net', conv_net(), torch.randn(2, 3, 48, 64), size_divisor=32)
+
+
+@pytest.mark.parametrize('settings, graphs', [
+    (dict(), False),
+    (dict(mode='reduce-overhead'), True),
+    (dict(mode='max-autotune'), True),
+    (dict(mode='max-autotune-no-cudagraphs'), False),
+    (dict(mode='reduce-overhead', options={'triton.cudagraphs': False
+                                           }), False),
+    (dict(options={'triton.cudagraphs': True}), True),
+    (dict(backend='aot_eager', mode='reduce-overhead'), False),
+])
+def test_iteration_starts_are_marked_for_cuda_graphs(settings, graphs):
+    """With CUDA graphs, begin_step marks a new iteration for inductor's
+    graph trees (once something is compiled); otherwise it does nothing."""
+    from torch._inductor.cudagraph_trees import MarkStepBox
+    compiler = TrainingCompiler(**settings)
+    assert compiler.uses_cuda_graphs is graphs
+    before = MarkStepBox.mark_step_counter
+    compiler.begin_step()  # nothing compiled yet
+    assert MarkStepBox.mark_step_counter == before
+    compiler._compiled['net'] = nn.Identity()
+    compiler.begin_step()
+    assert MarkStepBox.mark_step_counter == before - int(graphs)

@@ -263,6 +263,8 @@ class DualStreamYOLOX(SingleStageDetector):
         Returns:
             dict[str, Tensor]: Losses (and ``pair_acc``).
         """
+        if self.train_compiler is not None:
+            self.train_compiler.begin_step()
         stream_feats, head_outs = self._run_network(
             batch_inputs, compiled=True)
         return self._losses(stream_feats, head_outs, batch_data_samples)
