@@ -22,11 +22,13 @@ demo: install
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) $$(ls -t $(DEMO_DIR)/best_*.pth | head -n 1) --work-dir $(DEMO_DIR)
 
-# TEST_WORKERS processes (pytest-xdist); 0 runs the suite in this process
+# TEST_WORKERS processes (pytest-xdist); 0 runs the suite in this process.
+# pytest-benchmark, where the system's Python has it, is off: the suite has
+# no benchmarks (they are tools), and it warns under xdist.
 TEST_WORKERS ?= 2
 
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal tests
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -p no:benchmark tests
 
 lint: install
 	$(PY) -m flake8 mmfusion projects tools tests configs
