@@ -5,6 +5,7 @@ import gzip
 import json
 import math
 
+import pytest
 from mmengine.runner import Runner
 
 from mmfusion.engine import TrainSpeedMonitorHook
@@ -153,3 +154,13 @@ def test_trace_cut_short_by_the_end_of_training(tmp_path):
     assert hook.results['complete']
     assert (tmp_path /
             'profile_ops.txt').read_text().startswith('2 iterations')
+
+
+def test_bad_settings_are_refused():
+    for kwargs, message in ((dict(window_iters=0), 'window_iters'),
+                            (dict(warmup_iters=-1), 'warmup_iters'),
+                            (dict(cycle_sizes=-2), 'cycle_sizes'),
+                            (dict(drain_iters=-1), 'drain_iters'),
+                            (dict(profile_iters=-1), 'profile_iters')):
+        with pytest.raises(ValueError, match=message):
+            TrainSpeedMonitorHook(**kwargs)
