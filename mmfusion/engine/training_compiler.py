@@ -204,12 +204,18 @@ class TrainingCompiler:
 
     @property
     def uses_cuda_graphs(self) -> bool:
-        """bool: Whether the compiled functions run as CUDA graphs
-        (``mode='reduce-overhead'`` or the ``triton.cudagraphs`` option)."""
-        if 'triton.cudagraphs' in self.options:
-            return bool(self.options['triton.cudagraphs'])
-        return self.backend == 'inductor' and self.mode in ('reduce-overhead',
-                                                            'max-autotune')
+        """bool: Whether the compiled functions run as CUDA graphs: the
+        ``triton.cudagraphs`` setting of inductor's mode (as
+        ``torch._inductor.list_mode_options`` lists it, e.g. on for
+        ``'reduce-overhead'``), unless the options set it."""
+        if self.backend != 'inductor':
+            return False
+        from torch._inductor import list_mode_options
+        settings = {
+            **(list_mode_options(self.mode) if self.mode else {}),
+            **self.options
+        }
+        return bool(settings.get('triton.cudagraphs', False))
 
     def begin_step(self) -> None:
         """Mark the start of a training iteration (call it before the first
@@ -220,7 +226,7 @@ class TrainingCompiler:
         iteration starts; without the mark they infer it from the
         pending backward passes. Nothing to do without CUDA graphs.
         """
-        if self.uses_cuda_graphs and self._compiled:
+        if self._compiled and self.uses_cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
 
     @property
