@@ -26,5 +26,11 @@ model = dict(
             transforms=[
                 step.get('transform', step) for step in _base_.train_pipeline
                 if step['type'] != 'PackDualModalInputs'
-            ])
+            ],
+            padded_gt=True)
     ]))
+
+# the step that never waits for the device, as in
+# yolox_s_dual-concat_1xb8-300e_device-aug_fred.py
+optim_wrapper = dict(deferred=True, optimizer=dict(fused=True))
+default_hooks = dict(runtime_info=dict(type='DeferredRuntimeInfoHook'))

@@ -3,10 +3,12 @@ from .checkpoint_loader import load_from_local
 from .compile_log import CompileEvent, CompileLog, get_compile_log
 from .cpu_distributed import (init_process_group_without_cuda,
                               setup_cpu_distributed)
-from .hooks import (AtomicCheckpointHook, EpochCSVLoggerHook, EpochRecordHook,
-                    FreezeScheduleHook, LossPlotHook, ParamSyncCheckHook,
+from .hooks import (AtomicCheckpointHook, DeferredRuntimeInfoHook,
+                    EpochCSVLoggerHook, EpochRecordHook, FreezeScheduleHook,
+                    HostSyncAuditHook, LossPlotHook, ParamSyncCheckHook,
                     RNGStateHook, TrainSpeedMonitorHook,
                     find_resumable_checkpoint)
+from .host_sync import AsyncHostCopy, HostSyncCounter
 from .model_utils import named_submodules, unwrap_model
 from .multi_scale import (count_input_sizes, multi_scale_resizers,
                           multi_scale_sizes)
@@ -26,5 +28,6 @@ __all__ = [
     'CompileEvent', 'CompileLog', 'get_compile_log', 'TrainingCompiler',
     'count_input_sizes', 'multi_scale_resizers', 'multi_scale_sizes',
     'dynamic_shape_workarounds', 'ResumableEpochBasedTrainLoop',
-    'ResumableBatchSampler'
+    'ResumableBatchSampler', 'HostSyncCounter', 'HostSyncAuditHook',
+    'AsyncHostCopy', 'DeferredRuntimeInfoHook'
 ]

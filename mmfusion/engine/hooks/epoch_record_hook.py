@@ -4,8 +4,9 @@ import math
 import os
 from collections import OrderedDict
 from numbers import Number
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
@@ -66,8 +67,9 @@ class EpochRecordHook(Hook):
     Each epoch gets a record (a dict) holding
 
     - the mean over the epoch's iterations of every scalar the model
-      returned from ``train_step`` (``loss``, ``loss_cls``, ...), read from
-      the message hub's ``train/<name>`` history buffers (non-finite
+      returned from ``train_step`` (``loss``, ``loss_cls``, ...), summed
+      from the outputs on their device and read once per epoch, so that
+      the hook adds no host synchronisation per iteration (non-finite
       values, of iterations that ``FiniteOptimWrapper`` skipped, are left
       out);
     - the learning rate(s) at the end of the epoch (``lr``, or
@@ -169,23 +171,43 @@ class EpochRecordHook(Hook):
             data_batch (dict | tuple | list, optional): The batch.
             outputs (dict, optional): Outputs of ``train_step``.
         """
-        hub = runner.message_hub
-        scalars = hub.log_scalars
-        for key in (outputs or {}):
-            buffer = scalars.get(f'train/{key}')
-            if buffer is None:
-                continue
-            value = _to_float(buffer.current())
-            # None: not a number; NaN / inf: an iteration skipped by
-            # FiniteOptimWrapper(action='skip'), left out of the mean
-            if value is None or not math.isfinite(value):
-                continue
-            self._sums[key] = self._sums.get(key, 0.0) + value
-            self._counts[key] = self._counts.get(key, 0) + 1
+        for key, value in (outputs or {}).items():
+            self._add(key, value)
+        scalars = runner.message_hub.log_scalars
         for name in runner.optim_wrapper.get_lr():
             buffer = scalars.get(f'train/{name}')
             if buffer is not None:
                 self._lrs[name] = float(buffer.current())
+
+    def _add(self, key: str, value) -> None:
+        """Add one output to the epoch's sums. A tensor is added on its
+        device (no host synchronisation per iteration); NaN / inf values,
+        of iterations that ``FiniteOptimWrapper`` skipped, are left out of
+        the mean."""
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                return
+            value = value.detach().reshape(()).to(torch.float64)
+            finite = torch.isfinite(value)
+            value = torch.where(finite, value, 0.0)
+            count = finite.to(torch.float64)
+        else:
+            value = _to_float(value)
+            if value is None or not math.isfinite(value):
+                return
+            count = 1
+        self._sums[key] = self._sums.get(key, 0.0) + value
+        self._counts[key] = self._counts.get(key, 0) + count
+
+    def _host_sums(self) -> Tuple[Dict[str, float], Dict[str, int]]:
+        """The epoch's sums and counts as Python numbers."""
+        return ({
+            k: float(v)
+            for k, v in self._sums.items()
+        }, {
+            k: int(v)
+            for k, v in self._counts.items()
+        })
 
     def after_train_epoch(self, runner) -> None:
         """Close the epoch's record and write it.
@@ -193,9 +215,10 @@ class EpochRecordHook(Hook):
         Args:
             runner (Runner): The runner.
         """
+        sums, counts = self._host_sums()
         record = {
-            key: self._sums[key] / self._counts[key]
-            for key in self._sums
+            key: sums[key] / counts[key]
+            for key in sums if counts[key] > 0
         }
         record.update(self._lrs)
         epoch = runner.epoch + 1
@@ -236,8 +259,8 @@ class EpochRecordHook(Hook):
                 k: dict(v)
                 for k, v in self.records.items()
             },
-            sums=dict(self._sums),
-            counts=dict(self._counts),
+            sums=self._host_sums()[0],
+            counts=self._host_sums()[1],
             lrs=dict(self._lrs))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:

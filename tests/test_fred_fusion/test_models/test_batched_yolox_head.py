@@ -2,11 +2,14 @@
 import pytest
 import torch
 from mmdet.models.dense_heads import YOLOXHead
+from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.structures import InstanceData
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from mmfusion.engine import HostSyncCounter
 from projects.fred_fusion.fred_fusion.models.dense_heads import \
     BatchedYOLOXHead
+from projects.fred_fusion.fred_fusion.models.utils import pad_ground_truth
 
 HEAD = dict(
     num_classes=5,
@@ -184,3 +187,99 @@ def test_diverging_negatives_keep_the_loss_finite():
             assert torch.isfinite(losses[key]), (type(head).__name__, key)
     for got, ref in zip(grads[1], grads[0]):
         torch.testing.assert_close(got, ref, equal_nan=True)
+
+
+def _padded(gts, slots: int, gen: torch.Generator):
+    """``gts`` padded to ``slots`` with a ``valid`` field (as
+    ``DualModalBatchYOLOXAugment(padded_gt=True)`` gives them), the padding
+    slots filled with junk (large, inverted boxes and labels) that must not
+    count."""
+    out = []
+    for gt in gts:
+        n = len(gt)
+        junk = torch.rand(slots - n, 4, generator=gen) * -1e4
+        out.append(
+            InstanceData(
+                bboxes=torch.cat([gt.bboxes, junk]),
+                labels=torch.cat([
+                    gt.labels,
+                    torch.full((slots - n, ), 99, dtype=torch.long)
+                ]),
+                valid=torch.arange(slots) < n))
+    return out
+
+
+@pytest.mark.parametrize('use_l1', [False, True])
+@pytest.mark.parametrize('seed', range(3))
+def test_padded_ground_truths_give_the_same_losses(seed, use_l1):
+    _, batched = _heads(use_l1)
+    gen = torch.Generator().manual_seed(seed)
+    feats = _feats(gen, 4, scale=2)
+    counts = [int(c) for c in torch.randint(0, 9, (4, ), generator=gen)]
+    counts[seed % 4] = 0
+    gts = _random_gts(gen, counts)
+    padded = _padded(gts, 12, gen)
+    metas = [dict(img_shape=(IMG, IMG))] * 4
+    feats_ref = [f.clone().requires_grad_(True) for f in feats]
+    feats_got = [f.clone().requires_grad_(True) for f in feats]
+    ref = batched.loss_by_feat(*batched(feats_ref), gts, metas)
+    got = batched.loss_by_feat(*batched(feats_got), padded, metas)
+    assert ref['loss_bbox'] > 0 and set(ref) == set(got)
+    for key in ref:
+        torch.testing.assert_close(got[key], ref[key], rtol=1e-6, atol=0)
+    sum(ref.values()).backward()
+    sum(got.values()).backward()
+    for a, b in zip(feats_got, feats_ref):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-8)
+
+
+def test_pad_ground_truth_stacks_padded_inputs_without_host_reads():
+    gen = torch.Generator().manual_seed(0)
+    gts = _random_gts(gen, [3, 0, 5])
+    padded = _padded(gts, 7, gen)
+    padded[0].bboxes = HorizontalBoxes(padded[0].bboxes)  # any box type
+    for gt in padded[1:]:
+        gt.bboxes = HorizontalBoxes(gt.bboxes)
+    with HostSyncCounter() as syncs:
+        boxes, labels, valid = pad_ground_truth(padded, torch.float64,
+                                                torch.device('cpu'))
+    assert syncs.total == 0, syncs.summary()
+    assert boxes.shape == (3, 7, 4) and boxes.dtype == torch.float64
+    assert labels.shape == valid.shape == (3, 7)
+    ref = pad_ground_truth(gts, torch.float64, torch.device('cpu'))
+    for i, n in enumerate([3, 0, 5]):
+        assert valid[i, :n].all() and not valid[i, n:].any()
+        assert torch.equal(boxes[i, :n], ref[0][i, :n])
+        assert torch.equal(labels[i, :n], ref[1][i, :n])
+    # the padding slots are zero, whatever they held
+    assert not boxes[~valid].any() and not labels[~valid].any()
+
+
+def test_pad_ground_truth_of_padded_inputs_of_other_lengths():
+    gen = torch.Generator().manual_seed(1)
+    gts = _random_gts(gen, [2, 4])
+    padded = [_padded(gts[:1], 3, gen)[0], _padded(gts[1:], 6, gen)[0]]
+    boxes, labels, valid = pad_ground_truth(padded, torch.float32,
+                                            torch.device('cpu'))
+    ref = pad_ground_truth(gts, torch.float32, torch.device('cpu'))
+    assert boxes.shape == (2, 6, 4)
+    assert torch.equal(valid[:, :4], ref[2])
+    assert not valid[:, 4:].any()
+    assert torch.equal(boxes[:, :4], ref[0]) and not boxes[:, 4:].any()
+    assert torch.equal(labels[:, :4], ref[1]) and not labels[:, 4:].any()
+    # no slot at all: one invalid slot, as for unpadded inputs
+    empty = _padded(_random_gts(gen, [0, 0]), 0, gen)
+    boxes, labels, valid = pad_ground_truth(empty, torch.float32,
+                                            torch.device('cpu'))
+    assert boxes.shape == (2, 1, 4) and not valid.any()
+
+
+def test_pad_ground_truth_refuses_padded_and_unpadded_together():
+    gen = torch.Generator().manual_seed(2)
+    gts = _random_gts(gen, [2, 3, 1])
+    mixed = [gts[0]] + _padded(gts[1:], 4, gen)
+    with pytest.raises(
+            ValueError,
+            match=r'mixes padded .*images \[1, 2\]'
+            r'.*unpadded .*images \[0\]'):
+        pad_ground_truth(mixed, torch.float32, torch.device('cpu'))

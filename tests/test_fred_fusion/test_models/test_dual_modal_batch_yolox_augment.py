@@ -5,16 +5,19 @@ tensors (the same code as on a GPU). Geometry is checked by painting one
 box at a time into otherwise black frames (pad values 0) and finding where
 its pixels land under the same random draws.
 """
+import warnings
+
 import cv2
 import numpy as np
 import pytest
 import torch
 from mmdet.datasets.transforms import Pad, Resize, YOLOXHSVRandomAug
 from mmdet.structures import DetDataSample
-from mmdet.structures.bbox import HorizontalBoxes
+from mmdet.structures.bbox import HorizontalBoxes, get_box_tensor
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
+from mmfusion.engine import HostSyncCounter
 from projects.fred_fusion.fred_fusion.models import (
     DualModalBatchYOLOXAugment, DualModalDetDataPreprocessor)
 from projects.fred_fusion.fred_fusion.models.data_preprocessors import \
@@ -23,6 +26,8 @@ from projects.fred_fusion.fred_fusion.models.data_preprocessors import \
 H, W = 60, 96  # frame size (already the size that fits SCALE)
 SCALE = (96, 96)
 PAINT = 200
+ALL_STEPS = ('Mosaic', 'RandomAffine', 'MixUp', 'YOLOXHSVRandomAug',
+             'RandomFlip', 'Resize', 'Pad', 'FilterAnnotations')
 
 
 @pytest.fixture(autouse=True)
@@ -349,11 +354,14 @@ def test_frames_of_several_sizes():
 
 @pytest.mark.skipif(
     not torch.cuda.is_available(), reason='host synchronisations: CUDA')
-def test_one_host_synchronisation_and_few_copies_per_batch_on_cuda():
+@pytest.mark.parametrize('padded_gt, num_syncs', [(False, 1), (True, 0)])
+def test_one_host_synchronisation_and_few_copies_per_batch_on_cuda(
+        padded_gt, num_syncs):
     """Through the data preprocessor as training calls it (frames pinned,
     samples on the host, as collated): the batch costs one host
-    synchronisation (the kept box counts) and a handful of host-to-device
-    copies, whatever the batch size, and everything ends on the GPU."""
+    synchronisation (the kept box counts; none with ``padded_gt``) and a
+    handful of host-to-device copies, whatever the batch size, and
+    everything ends on the GPU."""
     from torch.profiler import ProfilerActivity, profile
 
     names = ('Mosaic', 'RandomAffine', 'MixUp', 'YOLOXHSVRandomAug',
@@ -365,7 +373,8 @@ def test_one_host_synchronisation_and_few_copies_per_batch_on_cuda():
         raw_batch_augments=[
             dict(
                 type='DualModalBatchYOLOXAugment',
-                transforms=steps(*names, pad=114.0))
+                transforms=steps(*names, pad=114.0),
+                padded_gt=padded_gt)
         ]).cuda()
 
     def collated(n):
@@ -385,13 +394,14 @@ def test_one_host_synchronisation_and_few_copies_per_batch_on_cuda():
         data = collated(n)
         torch.cuda.set_sync_debug_mode('warn')
         try:
-            with pytest.warns(UserWarning) as record, profile(
+            with warnings.catch_warnings(record=True) as record, profile(
                     activities=[ProfilerActivity.CPU]) as prof:
+                warnings.simplefilter('always')
                 out = pre(data, True)
         finally:
             torch.cuda.set_sync_debug_mode('default')
         syncs = [w for w in record if 'synchroniz' in str(w.message)]
-        assert len(syncs) == 1, [str(w.message) for w in syncs]
+        assert len(syncs) == num_syncs, [str(w.message) for w in syncs]
         copies[n] = sum(e.count for e in prof.key_averages()
                         if e.key == 'cudaMemcpyAsync')
         assert all(t.is_cuda for t in out['inputs'].values())
@@ -400,3 +410,122 @@ def test_one_host_synchronisation_and_few_copies_per_batch_on_cuda():
                 assert ds.get(key).bboxes.is_cuda
                 assert ds.get(key).labels.is_cuda
     assert copies[16] == copies[32] <= 16, copies
+
+
+def padded_and_unpadded(names, seed, n=6, ignored=False, **overrides):
+    """The same batch augmented with ``padded_gt`` off and on (same seed):
+    (frames, samples) of each."""
+    outs = []
+    for padded_gt in (False, True):
+        aug = DualModalBatchYOLOXAugment(
+            steps(*names, pad=114.0, **overrides), padded_gt=padded_gt)
+        inputs, samples = batch(random_boxes(n, per_sample=3, seed=seed))
+        inputs = dict(rgb=smooth_frames(n, seed), event=inputs['event'])
+        if ignored:
+            for ds in samples:
+                ds.ignored_instances = InstanceData(
+                    bboxes=HorizontalBoxes(torch.zeros((0, 4))),
+                    labels=torch.zeros((0, ), dtype=torch.long))
+        outs.append(run(aug, inputs, samples, seed))
+    return outs
+
+
+@pytest.mark.parametrize('seed', range(4))
+@pytest.mark.parametrize(
+    'names', [ALL_STEPS, ('RandomFlip', 'Resize', 'Pad', 'FilterAnnotations')],
+    ids=['all', 'letterbox'])
+def test_padded_gt_gives_the_boxes_of_the_unpadded_mode(names, seed):
+    """The valid slots are the unpadded mode's boxes, in order, then zero
+    slots; every sample has the batch's G slots; ``flip`` is the same, a
+    0-dim bool tensor; frames and the other meta information are the
+    same."""
+    (ref_imgs, ref), (imgs, got) = padded_and_unpadded(
+        names, seed, ignored=True)
+    for m in ref_imgs:
+        assert torch.equal(imgs[m], ref_imgs[m])
+    slots = {len(ds.gt_instances) for ds in got}
+    assert len(slots) == 1 and slots.pop() >= max(
+        len(ds.gt_instances) for ds in ref)
+    for want, ds in zip(ref, got):
+        gt, n = ds.gt_instances, len(want.gt_instances)
+        assert isinstance(gt.bboxes, HorizontalBoxes)
+        assert gt.valid.dtype == torch.bool
+        assert gt.valid[:n].all() and not gt.valid[n:].any()
+        assert torch.equal(gt.bboxes.tensor[:n],
+                           want.gt_instances.bboxes.tensor)
+        assert torch.equal(gt.labels[:n], want.gt_instances.labels)
+        assert not gt.bboxes.tensor[n:].any() and not gt.labels[n:].any()
+        assert len(ds.ignored_instances) == 0
+        assert isinstance(ds.flip, torch.Tensor) and ds.flip.dim() == 0
+        assert ds.flip.dtype == torch.bool and bool(ds.flip) == want.flip
+        assert ds.flip_direction == 'horizontal'
+        assert want.flip_direction == ('horizontal' if want.flip else None)
+        assert ds.img_shape == want.img_shape
+        assert ds.scale_factor == want.scale_factor
+    assert any(ds.flip for ds in ref) and not all(ds.flip for ds in ref)
+    # views of the batch's tensors, not a copy per sample
+    for key in ('bboxes', 'labels', 'valid'):
+        storages = {
+            get_box_tensor(
+                ds.gt_instances.get(key)).untyped_storage().data_ptr()
+            for ds in got
+        }
+        assert len(storages) == 1, key
+    assert len({ds.flip.untyped_storage().data_ptr() for ds in got}) == 1
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_padded_gt_gives_the_head_losses_of_the_unpadded_mode(seed):
+    from projects.fred_fusion.fred_fusion.models.dense_heads import \
+        BatchedYOLOXHead
+    torch.manual_seed(0)
+    head = BatchedYOLOXHead(**head_cfg())
+    head.use_l1 = True
+    feats = [torch.randn(6, 16, 128 // s, 128 // s) for s in (8, 16, 32)]
+    outs = head(feats)
+    losses = []
+    for _, samples in padded_and_unpadded(ALL_STEPS, seed):
+        losses.append(
+            head.loss_by_feat(*outs, [ds.gt_instances for ds in samples],
+                              [ds.metainfo for ds in samples]))
+    ref, got = losses
+    assert ref['loss_bbox'] > 0 and set(ref) == set(got)
+    for key in ref:
+        torch.testing.assert_close(got[key], ref[key], rtol=1e-6, atol=0)
+
+
+def head_cfg():
+    return dict(
+        num_classes=20,  # the labels of ``batch`` are global box ids
+        in_channels=16,
+        feat_channels=16,
+        stacked_convs=1,
+        train_cfg=dict(
+            assigner=dict(type='SimOTAAssigner', center_radius=2.5)))
+
+
+@pytest.mark.parametrize('padded_gt', [False, True])
+def test_padded_gt_and_batched_head_read_nothing_on_the_host(padded_gt):
+    """The augmentation with ``padded_gt`` and the batched head's loss read
+    no value on the host (on a GPU the host queues both without waiting);
+    without ``padded_gt`` the counts and flips are read."""
+    from projects.fred_fusion.fred_fusion.models.dense_heads import \
+        BatchedYOLOXHead
+    torch.manual_seed(0)
+    head = BatchedYOLOXHead(**head_cfg())
+    head.use_l1 = True
+    outs = head([torch.randn(6, 16, 128 // s, 128 // s) for s in (8, 16, 32)])
+    aug = DualModalBatchYOLOXAugment(
+        steps(*ALL_STEPS, pad=114.0), padded_gt=padded_gt)
+    inputs, samples = batch(random_boxes(6, per_sample=3))
+    torch.manual_seed(1)
+    with HostSyncCounter() as syncs:
+        _, samples = aug(inputs, samples)
+        losses = head.loss_by_feat(*outs, [ds.gt_instances for ds in samples],
+                                   [ds.metainfo for ds in samples])
+    if padded_gt:
+        assert syncs.total == 0, syncs.summary()
+    else:
+        assert syncs.total == 1, syncs.summary()
+        assert '_pack' in syncs.records[0][1]
+    assert losses['loss_bbox'] > 0

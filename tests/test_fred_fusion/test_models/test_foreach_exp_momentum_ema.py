@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from mmdet.models.layers import ExpMomentumEMA
 
+from mmfusion.engine import HostSyncCounter
 from projects.fred_fusion.fred_fusion.models import ForeachExpMomentumEMA
 
 
@@ -55,3 +56,30 @@ def test_mismatched_source_named():
     fast = ForeachExpMomentumEMA(_model())
     with pytest.raises(KeyError, match='not in the source model'):
         fast.update_parameters(nn.Linear(2, 2))
+
+
+def test_resumed_from_a_state_dict_without_host_syncs():
+    """The step count lives on the host too (no read of the ``steps``
+    buffer per update), and a loaded state dict's count is read again."""
+    model = _model()
+    kwargs = dict(momentum=0.01, gamma=3)
+    ref = ExpMomentumEMA(copy.deepcopy(model), **kwargs)
+    fast = ForeachExpMomentumEMA(copy.deepcopy(model), **kwargs)
+    for step in range(3):
+        _train_step(model, step)
+        ref.update_parameters(model)
+        fast.update_parameters(model)
+    resumed = ForeachExpMomentumEMA(_model(), **kwargs)
+    resumed.update_parameters(model)  # its own count: 1
+    resumed.load_state_dict(fast.state_dict())
+    syncs = HostSyncCounter()
+    for step in range(3, 6):
+        _train_step(model, step)
+        ref.update_parameters(model)  # mmdet's: 10 reads per update here
+        with syncs:
+            resumed.update_parameters(model)
+    # one read: the loaded count, at the first update after loading
+    assert syncs.total == 1, syncs.summary()
+    assert int(resumed.steps) == 6
+    for k, v in ref.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k

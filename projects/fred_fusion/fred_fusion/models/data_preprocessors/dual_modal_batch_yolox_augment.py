@@ -55,8 +55,11 @@ What differs by design:
   a sample; in ``MultiImageMixDataset`` it stops training).
 
 There are no Python loops over samples in the tensor work and one host
-synchronisation per batch (the box counts, at the end): host values (the
-sizes, the box counts) go to the device with non-blocking copies.
+synchronisation per batch (the kept box counts and the flips, read at the
+end to give each sample its own boxes and ``flip``), none with
+``padded_gt=True`` (every sample keeps all box slots of the batch and a
+``valid`` mask, and ``flip`` stays on the device): host values (the sizes,
+the box counts) go to the device with non-blocking copies.
 
 Why not kornia: ``kornia.augmentation.RandomMosaic`` / ``RandomMixUpV2`` /
 ``RandomAffine`` draw their parameters from other distributions and have
@@ -207,13 +210,29 @@ class DualModalBatchYOLOXAugment(nn.Module):
         skip_type_keys (Sequence[str], optional): Steps not to run, by
             type, e.g. ``('Mosaic', 'RandomAffine', 'MixUp')`` (what
             ``YOLOXModeSwitchHook`` skips). Defaults to None.
+        padded_gt (bool): Give every sample all G box slots of the batch
+            (G, the batch's box capacity, is the same for every sample)
+            instead of its kept boxes only, so that nothing is read on the
+            host: ``gt_instances`` has ``bboxes`` (G, 4), ``labels`` (G, )
+            and a bool ``valid`` (G, ) marking the real boxes (kept boxes
+            first, in the order of the unpadded mode; the other slots are
+            zero), views of the batch tensors; ``ignored_instances`` stays
+            empty. The meta ``flip`` is then a 0-dim bool tensor on the
+            device, and ``flip_direction`` is ``'horizontal'`` whenever
+            RandomFlip runs (``flip`` tells whether the sample was
+            flipped). For heads that read ``valid``
+            (:class:`BatchedYOLOXHead`, through :func:`pad_ground_truth`);
+            a stock mmdet head would take the padding slots for boxes, so
+            it is off by default. Defaults to False.
     """
 
     def __init__(self,
                  transforms: Sequence[dict],
                  photometric_modalities: Sequence[str] = ('rgb', ),
-                 skip_type_keys: Optional[Sequence[str]] = None) -> None:
+                 skip_type_keys: Optional[Sequence[str]] = None,
+                 padded_gt: bool = False) -> None:
         super().__init__()
+        self.padded_gt = bool(padded_gt)
         self.transforms = {}
         last = -1
         for cfg in transforms:
@@ -297,8 +316,9 @@ class DualModalBatchYOLOXAugment(nn.Module):
 
         Returns:
             tuple: The augmented frames keyed by modality, (N, C, H', W')
-            uint8 tensors, and the samples with new ``gt_instances`` (and
-            an empty ``ignored_instances``, if they had one) on the frames'
+            uint8 tensors, and the samples with new ``gt_instances`` (with
+            ``padded_gt``, all slots of the batch and ``valid``) and an
+            empty ``ignored_instances``, if they had one, on the frames'
             device, and
             ``img_shape``, ``scale_factor``, ``flip``, ``flip_direction``.
         """
@@ -860,18 +880,27 @@ class DualModalBatchYOLOXAugment(nn.Module):
         boxes = boxes.gather(1, order[..., None].expand_as(boxes))
         labels = labels.gather(1, order)
         n = len(data_samples)
-        # the one host synchronisation: box counts and flips
-        host = torch.cat([valid.sum(1), flip.long()]).tolist()
-        counts, flips = host[:n], host[n:]
-        geometric = self._on('Mosaic') or self._on('RandomAffine')
+        if self.padded_gt:
+            # all slots, the invalid ones zero: nothing read on the host
+            valid = valid.gather(1, order)
+            boxes = torch.where(valid[..., None], boxes, 0)
+            labels = torch.where(valid, labels, 0)
+            counts, flips = [boxes.shape[1]] * n, list(flip.unbind(0))
+        else:
+            # the one host synchronisation: box counts and flips
+            host = torch.cat([valid.sum(1), flip.long()]).tolist()
+            counts, flips = host[:n], [bool(f) for f in host[n:]]
 
         def instances(i: int, count: int, box_type: type) -> InstanceData:
             # views of the batch tensors: no copy per sample
             b = boxes[i, :count]
-            return InstanceData(
+            gt = InstanceData(
                 bboxes=box_type(b, clone=False) if issubclass(
                     box_type, BaseBoxes) else b,
                 labels=labels[i, :count])
+            if self.padded_gt:
+                gt.valid = valid[i, :count]
+            return gt
 
         for i, ds in enumerate(data_samples):
             box_type = type(ds.gt_instances.bboxes)
@@ -879,17 +908,31 @@ class DualModalBatchYOLOXAugment(nn.Module):
             if 'ignored_instances' in ds:
                 # empty (checked before), now on the device as well
                 ds.ignored_instances = instances(i, 0, box_type)
-            _, _, s2, s3, s4 = sizes[i]
-            meta = dict(img_shape=s4)
-            if self._on('Resize'):
-                # relative to the frame a CPU pipeline would resize: the
-                # loaded one unless Mosaic / RandomAffine made a new image
-                base = (1.0, 1.0) if geometric else ds.metainfo.get(
-                    'scale_factor', (1.0, 1.0))
-                meta['scale_factor'] = (s3[1] / s2[1] * base[0],
-                                        s3[0] / s2[0] * base[1])
-            if self._on('RandomFlip'):
-                meta['flip'] = bool(flips[i])
-                meta['flip_direction'] = 'horizontal' if flips[i] else None
+            meta = self._meta(ds, sizes[i], flips[i])
+            if self.padded_gt and 'flip' in meta:
+                # set_metainfo deep-copies the values: for a tensor, one
+                # device copy per sample
+                ds.set_field(meta.pop('flip'), 'flip', field_type='metainfo')
             ds.set_metainfo(meta)
         return data_samples
+
+    def _meta(self, ds: DetDataSample, sizes: Tuple[Size, ...],
+              flip: Union[bool, Tensor]) -> dict:
+        """``img_shape``, ``scale_factor``, ``flip`` and ``flip_direction``
+        of a sample (host values but ``flip`` with ``padded_gt``)."""
+        _, _, s2, s3, s4 = sizes
+        meta = dict(img_shape=s4)
+        if self._on('Resize'):
+            # relative to the frame a CPU pipeline would resize: the
+            # loaded one unless Mosaic / RandomAffine made a new image
+            geometric = self._on('Mosaic') or self._on('RandomAffine')
+            base = (1.0, 1.0) if geometric else ds.metainfo.get(
+                'scale_factor', (1.0, 1.0))
+            meta['scale_factor'] = (s3[1] / s2[1] * base[0],
+                                    s3[0] / s2[0] * base[1])
+        if self._on('RandomFlip'):
+            meta['flip'] = flip
+            # padded: ``flip`` is a device tensor, not read here
+            meta['flip_direction'] = 'horizontal' if (self.padded_gt
+                                                      or flip) else None
+        return meta

@@ -68,7 +68,11 @@ class BatchedYOLOXHead(YOLOXHead):
             objectnesses (Sequence[Tensor]): Objectness logits per level,
                 each of shape (N, 1, H, W).
             batch_gt_instances (Sequence[InstanceData]): Ground truths of
-                each image (``bboxes`` (n, 4), ``labels`` (n, )).
+                each image (``bboxes`` (n, 4), ``labels`` (n, )), or padded
+                ones with a bool ``valid`` (n, ) marking the real boxes
+                (``DualModalBatchYOLOXAugment(padded_gt=True)``), which are
+                used as they are, without a host read (see
+                :func:`pad_ground_truth`).
             batch_img_metas (Sequence[dict]): Meta information per image.
             batch_gt_instances_ignore (list, optional): Not supported by
                 SimOTA either; must be None or empty.

@@ -1,7 +1,7 @@
 """YOLOX's exponential-momentum EMA, updated with foreach kernels."""
 import math
 from collections import defaultdict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -23,9 +23,25 @@ class ForeachExpMomentumEMA(ExpMomentumEMA):
     bit-identical to ``ExpMomentumEMA`` (same operations in the same
     order), for a few launches.
 
+    The step count is also kept on the host: mmengine keeps it in the
+    buffer ``steps`` (on the model's device, saved in checkpoints), whose
+    reads (``steps == 0``, ``steps % interval``, the momentum) would make
+    the host wait for the GPU three times per iteration. The buffer is
+    still counted up (on the device) and is read once, at the first update
+    after construction or after a checkpoint was loaded.
+
     Args: as :class:`ExpMomentumEMA` (``momentum``, ``gamma``,
         ``interval``, ``device``, ``update_buffers``).
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._host_steps: Optional[int] = None
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        # a loaded ``steps`` buffer: read it again at the next update
+        self._host_steps = None
 
     def update_parameters(self, model: nn.Module) -> None:
         """Average ``model``'s parameters (and buffers with
@@ -36,12 +52,15 @@ class ForeachExpMomentumEMA(ExpMomentumEMA):
                 must be those of the averaged copy.
         """
         src = self._source_tensors(model)
-        if self.steps == 0:
+        if self._host_steps is None:
+            self._host_steps = int(self.steps)
+        steps = self._host_steps
+        if steps == 0:
             # the first update copies everything, integer buffers included
             torch._foreach_copy_(*self._pairs(src, floating_only=False))
-        elif self.steps % self.interval == 0:
+        elif steps % self.interval == 0:
             momentum = (1 - self.momentum) * math.exp(
-                -float(1 + self.steps) / self.gamma) + self.momentum
+                -float(1 + steps) / self.gamma) + self.momentum
             for avg, source in self._grouped(src):
                 torch._foreach_mul_(avg, 1 - momentum)
                 torch._foreach_add_(avg, source, alpha=momentum)
@@ -52,6 +71,7 @@ class ForeachExpMomentumEMA(ExpMomentumEMA):
                     buffers,
                     [b.to(a.device) for a, b in zip(buffers, model.buffers())])
         self.steps += 1
+        self._host_steps = steps + 1
 
     def _source_tensors(self, model: nn.Module) -> Dict[str, Tensor]:
         """The tensors of ``model`` that correspond to ``avg_parameters``
