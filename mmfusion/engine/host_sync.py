@@ -119,7 +119,10 @@ class _OpMode(TorchDispatchMode):
 
     def _device_to_host(self, func, args, kwargs) -> None:
         """A blocking copy from a non-CPU device to the host."""
-        if kwargs.get('non_blocking'):
+        non_blocking = kwargs.get('non_blocking', False)
+        if str(func) == 'aten.copy_.default' and len(args) > 2:
+            non_blocking = args[2]
+        if non_blocking:
             return
         if str(func) == 'aten._to_copy.default':
             src, dst = args[0], kwargs.get('device')
