@@ -254,13 +254,14 @@ class EpochRecordHook(Hook):
             runner (Runner): The runner.
             checkpoint (dict): The checkpoint to be saved.
         """
+        sums, counts = self._host_sums()
         checkpoint[self.checkpoint_key] = dict(
             records={
                 k: dict(v)
                 for k, v in self.records.items()
             },
-            sums=self._host_sums()[0],
-            counts=self._host_sums()[1],
+            sums=sums,
+            counts=counts,
             lrs=dict(self._lrs))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
