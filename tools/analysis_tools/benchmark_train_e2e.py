@@ -436,7 +436,7 @@ def table_rows(records: List[dict]) -> Tuple[List[str], List[List[str]]]:
     header = [
         'run', 'window it', 'img/s', 'x first', 'data wait %', 'GPU busy %',
         'peak alloc GiB', 'peak resv GiB', 'compile s', 'new size s',
-        'worker ms/sample', 'iter median s', 'iter p90 s'
+        'worker ms/sample', 'iter median s', 'iter p90 s', 'full GC s'
     ]
     base = _get(records[0], 'window', 'images_per_s') if records else None
 
@@ -466,6 +466,7 @@ def table_rows(records: List[dict]) -> Tuple[List[str], List[List[str]]]:
             fmt(_get(r, 'workers', 'cpu_ms_per_sample')),
             fmt(_get(r, 'window', 'iter_s', 'median'), '.3f'),
             fmt(_get(r, 'window', 'iter_s', 'p90'), '.3f'),
+            fmt(_get(r, 'window', 'gc', 'gen2', 'seconds'), '.2f'),
         ])
     return header, rows
 

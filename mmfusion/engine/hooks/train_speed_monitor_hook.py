@@ -1,4 +1,5 @@
 """Steady-state speed of a training run, after a warm-up."""
+import gc
 import gzip
 import json
 import math
@@ -152,6 +153,44 @@ class _GPUBusySampler(threading.Thread):
         self.join()
 
 
+class _GCTimer:
+    """Times the collections of Python's garbage collector (``gc.callbacks``)
+    while it is started: a full (generation 2) collection in a process
+    holding many objects (compiled graphs, recorded CUDA graphs) stalls the
+    training loop for as long as it runs."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self._t0: Optional[float] = None
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == 'start':
+            self._t0 = time.perf_counter()
+        elif self._t0 is not None:
+            generation = info['generation']
+            self.counts[generation] += 1
+            self.seconds[generation] += time.perf_counter() - self._t0
+            self._t0 = None
+
+    def total(self) -> float:
+        """Seconds spent collecting since the start."""
+        return sum(self.seconds)
+
+    def start(self) -> None:
+        gc.callbacks.append(self)
+
+    def stop(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
+
+    def summary(self) -> dict:
+        return {
+            f'gen{g}': dict(count=self.counts[g], seconds=self.seconds[g])
+            for g in range(3)
+        }
+
+
 @HOOKS.register_module()
 class TrainSpeedMonitorHook(Hook):
     """Measures the steady-state speed of a training run after a warm-up.
@@ -165,8 +204,10 @@ class TrainSpeedMonitorHook(Hook):
       mmengine's ``IterTimerHook``), the distribution of iteration times,
       the peak GPU memory (allocated and reserved by PyTorch's caching
       allocator), the GPU busy time (NVML utilisation sampled in a
-      thread; None without NVML or GPU) and the CPU time the dataloader
-      workers spent per sample (from ``/proc``);
+      thread; None without NVML or GPU), the CPU time the dataloader
+      workers spent per sample (from ``/proc``) and the time the main
+      process spent in Python's garbage collector, per generation and per
+      iteration;
     - one-time costs outside the window: the dataloader start (iterator
       creation, worker start and first batch), the compilations (from
       :class:`~mmfusion.engine.CompileLog`, with their seconds) and the
@@ -321,6 +362,7 @@ class TrainSpeedMonitorHook(Hook):
         self._dataloader_start_s: Optional[float] = None
         self._records: List[dict] = []
         self._window_start_log = None
+        self._gc: Optional[_GCTimer] = None
         self.results = None
 
     def before_train_epoch(self, runner) -> None:
@@ -356,6 +398,7 @@ class TrainSpeedMonitorHook(Hook):
         self._t_before = now
         self._wait = wait
         self._compiles_before = len(self._log)
+        self._gc_before = self._gc.total() if self._gc else 0.0
 
     def after_train_iter(self,
                          runner,
@@ -378,7 +421,8 @@ class TrainSpeedMonitorHook(Hook):
             step_s=now - self._t_before,
             images=_batch_images(data_batch) * get_world_size(),
             size=list(self._size) if self._size else None,
-            compile_s=sum(e.seconds for e in compiles))
+            compile_s=sum(e.seconds for e in compiles),
+            gc_s=self._gc.total() - self._gc_before if self._gc else 0.0)
         self._t_after = now
         index = self._iters
         self._iters += 1
@@ -500,6 +544,8 @@ class TrainSpeedMonitorHook(Hook):
         self._window_start_log = len(self._log)
         self._cpu_start = _children_cpu_seconds()
         self._main_cpu_start = time.process_time()
+        self._gc = _GCTimer()
+        self._gc.start()
         self._phase = 'window'
         runner.logger.info(
             f'TrainSpeedMonitorHook: warm-up done after {self._iters} '
@@ -514,6 +560,7 @@ class TrainSpeedMonitorHook(Hook):
         self._synchronize()
         seconds = time.perf_counter() - self._t_window
         main_cpu = time.process_time() - self._main_cpu_start
+        self._gc.stop()
         cpu_end = _children_cpu_seconds()
         images = sum(r['images'] for r in self._records)
         self.results = dict(
@@ -611,7 +658,9 @@ class TrainSpeedMonitorHook(Hook):
             main_process_cpu_s_per_iter=main_cpu /
             len(records) if records else None,
             iter_times=[round(t, 5) for t in steps],
-            data_times=[round(r['data_s'], 5) for r in records])
+            data_times=[round(r['data_s'], 5) for r in records],
+            gc=self._gc.summary(),
+            gc_times=[round(r['gc_s'], 5) for r in records])
 
     def _one_time_summary(self) -> dict:
         """Set-up, compilations and new-size stalls before the window."""

@@ -61,6 +61,8 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
         assert window['images_per_s'] > 0
         assert 0 <= window['data_wait_fraction'] < 1
         assert sum(window['sizes'].values()) == WINDOW
+        assert sorted(window['gc']) == ['gen0', 'gen1', 'gen2']
+        assert len(window['gc_times']) == WINDOW
         # the warm-up trained at the batches' own size (the pipeline's
         # 640 x 640, or the device augmentation's output from 160 x 96
         # frames), then twice at every multi-scale size of that aspect
@@ -92,4 +94,4 @@ def test_stock_and_dual_runs_measured_in_one_job(fred_tiny_root, tmp_path):
     # the table names both runs; the first is the reference
     table = proc.stdout[proc.stdout.index('img/s'):]
     assert 'stock' in table and 'dual' in table and '1.00' in table
-    assert f'{WINDOW}/{WINDOW}' in table
+    assert f'{WINDOW}/{WINDOW}' in table and 'full GC s' in table

@@ -1,11 +1,14 @@
 """TrainSpeedMonitorHook with the real Runner on the toy classifier: the
 window starts after the warm-up and the prefetch drain, counts every image,
 is written as JSON, and the run stops at the end of its epoch."""
+import gc
 import gzip
 import json
 import math
 
 import pytest
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
 from mmfusion.engine import TrainSpeedMonitorHook
@@ -15,10 +18,28 @@ BATCH = 6
 ITERS_PER_EPOCH = 4  # 24 toy samples
 
 
+@HOOKS.register_module(force=True)
+class _FullCollectionHook(Hook):
+    """Runs a full garbage collection after the given training
+    iterations."""
+
+    def __init__(self, iters=()):
+        self.iters = set(iters)
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None):
+        if runner.iter in self.iters:
+            gc.collect()
+
+
 def _train(tmp_path,
            max_epochs=5,
            num_workers=0,
            compile_cfg=None,
+           other_hooks=(),
            **hook_args) -> tuple:
     cfg = toy_config(tmp_path, max_epochs=max_epochs)
     cfg.train_cfg.val_interval = 100
@@ -26,7 +47,10 @@ def _train(tmp_path,
     cfg.train_dataloader.persistent_workers = num_workers > 0
     if compile_cfg is not None:  # mmengine's Runner option ``compile``
         cfg.compile = compile_cfg
-    cfg.custom_hooks = [dict(type='TrainSpeedMonitorHook', **hook_args)]
+    cfg.custom_hooks = [
+        *other_hooks,
+        dict(type='TrainSpeedMonitorHook', **hook_args)
+    ]
     runner = Runner.from_cfg(cfg)
     runner.train()
     hook = next(
@@ -76,6 +100,25 @@ def test_warmup_drains_the_prefetch_queue(tmp_path):
     assert workers['num_workers'] == 1
     assert workers['cpu_s'] >= 0
     assert workers['cpu_ms_per_sample'] >= 0
+
+
+def test_garbage_collections_are_timed_per_iteration(tmp_path):
+    """A full collection made in the window's third iteration (by a hook:
+    the runner's iteration 4) is counted and timed in that iteration."""
+    _, hook = _train(
+        tmp_path,
+        warmup_iters=2,
+        window_iters=5,
+        other_hooks=[dict(type='_FullCollectionHook', iters=[4])])
+    window = hook.results['window']
+    assert window['gc']['gen2']['count'] >= 1
+    assert window['gc']['gen2']['seconds'] > 0
+    times = window['gc_times']
+    assert len(times) == 5 and times[2] > 0
+    # collections between iterations (the data fetch) count in the total
+    assert sum(times) <= sum(g['seconds']
+                             for g in window['gc'].values()) + 1e-9
+    assert gc.callbacks.count(hook._gc) == 0  # removed at the window's end
 
 
 def test_run_ending_inside_the_window_is_reported_incomplete(tmp_path):
