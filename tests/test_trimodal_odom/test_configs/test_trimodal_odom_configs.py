@@ -119,7 +119,8 @@ def test_config_trains_and_evaluates(config, tiny_root, tmp_path):
     assert osp.isfile(tmp_path / 'trajectories' / '00_pred.txt')
     # a gated fusion writes its per-frame gates beside the trajectory
     gates = tmp_path / 'trajectories' / '00_gates.txt'
-    if cfg.model.fusion.type in ('SoftGateFusion', 'PointGateFusion'):
+    if cfg.model.fusion.type in ('SoftGateFusion', 'PointGateFusion',
+                                 'QualityGateFusion'):
         modalities = open(gates).readline().split()[2:]
         assert modalities == list(runner.model.modalities)
         rows = np.loadtxt(gates, ndmin=2)

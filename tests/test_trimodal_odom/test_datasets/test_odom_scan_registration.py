@@ -12,9 +12,13 @@ from mmengine.registry import init_default_scope
 from projects.trimodal_odom.trimodal_odom.converters import (
     build_reg_prior_cache, create_kitti_odom_infos)
 from projects.trimodal_odom.trimodal_odom.datasets import (
-    KittiOdometryDataset, OdomScanRegistration)
+    KittiOdometryDataset, OdomScanRegistration, rotate_relative_pose,
+    yaw_matrix)
 from projects.trimodal_odom.trimodal_odom.testing import generate_kitti_sample
-from projects.trimodal_odom.trimodal_odom.utils.se3 import pose_to_vector
+from projects.trimodal_odom.trimodal_odom.utils.se3 import (make_pose,
+                                                            pose_to_vector,
+                                                            se3_inverse,
+                                                            so3_exp)
 
 
 @pytest.fixture(scope='module')
@@ -193,3 +197,61 @@ def test_sequential_registration_reads_the_cache_only(sample, tmp_path):
         ds[2]
     with pytest.raises(ValueError, match='come from a prior_cache'):
         OdomScanRegistration(**cfg)
+
+
+def _fail_pairs(cache_dir, firsts):
+    """Mark the pairs starting at ``firsts`` of 00's cache as failed."""
+    path = osp.join(cache_dir, 'kitti_reg_priors_00.npz')
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    rows = np.isin(arrays['frame_ids'][:, 0], firsts)
+    arrays['converged'] = arrays['converged'] & ~rows
+    np.savez(path, **arrays)
+    return arrays
+
+
+@pytest.mark.parametrize('rotate', [False, True])
+def test_failed_sequential_pair_keeps_the_prediction(sample, tmp_path, rotate):
+    """With ``failed='predict'`` a failed pair of a sequential chain gets
+    the prediction its chain went on from: with ``predict='motion'`` the
+    estimate of the last pair before it that converged (also after a yaw
+    rotation, rotated like the target); with the default it has none."""
+    cfg = dict(predict='motion', min_eigen_ratio=0.02)
+    build_reg_prior_cache(sample, out_dir=str(tmp_path), **cfg)
+    arrays = _fail_pairs(str(tmp_path), [2, 3])
+    steps = pipeline(sample, rotate=rotate)
+    steps[-1] = dict(steps[-1], prior_cache=str(tmp_path), **cfg)
+
+    def item(index, **options):
+        ds = KittiOdometryDataset(
+            sample,
+            sequences='00',
+            pipeline=steps[:-1] + [dict(steps[-1], **options)],
+            test_mode=True)
+        np.random.seed(0)  # the same yaw rotation in every call
+        return ds[index]
+
+    assert 'reg_prior' not in item(3)
+    out = item(3, failed='predict')
+    assert out['reg_info']['source'] == 'prediction'
+    assert not out['reg_info']['converged']
+    # pair (1, 2) is the last that converged before (3, 4)
+    previous = item(1)
+    assert previous['reg_info']['source'] == 'cache'
+    if not rotate:
+        np.testing.assert_allclose(
+            out['reg_prior'], previous['reg_prior'], atol=1e-6)
+    else:
+        # the same LiDAR motion, rotated by each sample's own yaw
+        v = arrays['pose'][1]
+        Tr = np.asarray(out['Tr'])
+        T_cam = Tr @ make_pose(so3_exp(v[3:]), v[:3]) @ se3_inverse(Tr)
+        expected = rotate_relative_pose(T_cam, yaw_matrix(out['yaw_rotation']),
+                                        Tr)
+        np.testing.assert_allclose(
+            out['reg_prior'], pose_to_vector(expected), atol=1e-5)
+    assert item(4, failed='predict')['reg_info']['source'] == 'cache'
+    with pytest.raises(ValueError, match='sequential registration'):
+        OdomScanRegistration(failed='predict')
+    with pytest.raises(ValueError, match="'regress' or 'predict'"):
+        OdomScanRegistration(prior_cache=str(tmp_path), failed='keep', **cfg)

@@ -118,3 +118,105 @@ def test_point_gate_reads_the_registration_quality():
         build('PointGateFusion')(feats, mask, reg_quality=good)
     with pytest.raises(ValueError, match='quality_channels'):
         build('PointGateFusion', quality_channels=-1)
+
+
+def quality_gate(**kwargs):
+    return build(
+        'QualityGateFusion', cue_channels=dict(visual=2, point=3),
+        **kwargs).eval()
+
+
+def test_quality_gates_start_open_and_pass_the_imu():
+    """One weight per sensor, ``init_gate`` at the start whatever the
+    cues; the IMU passes ungated; absent sensors weigh 0; the gates are
+    appended to the gated features."""
+    torch.manual_seed(0)
+    fusion = quality_gate(init_gate=0.8)
+    fusion.init_weights()
+    assert fusion.out_channels == 18 + 3
+    assert fusion.quality_channels == 3
+    assert fusion.image_quality_channels == 2
+    feats = [torch.randn(3, c) for c in (8, 6, 4)]
+    mask = torch.tensor([[1, 1, 1], [0, 1, 1], [1, 0, 0]], dtype=torch.bool)
+    img_q, reg_q = torch.rand(3, 2), torch.rand(3, 3)
+    fused, gates = fusion(
+        feats, mask, return_gates=True, reg_quality=reg_q, img_quality=img_q)
+    expected = torch.tensor([[0.8, 0.8, 1.0], [0.0, 0.8, 1.0], [0.8, 0.0,
+                                                                0.0]])
+    torch.testing.assert_close(gates, expected)
+    assert fused.shape == (3, 21)
+    torch.testing.assert_close(fused[:, 18:], expected)
+    torch.testing.assert_close(fused[0, :8], 0.8 * feats[0][0])
+    torch.testing.assert_close(fused[0, 14:18], feats[2][0])
+
+
+def test_each_gate_reacts_to_its_own_cue():
+    """Trained to lower the camera's weight where its cue says the frame
+    is dark (and to follow the registration's quality for the LiDAR), the
+    camera's gate moves with its cue only, the LiDAR's with the
+    registration's quality only."""
+    torch.manual_seed(0)
+    fusion = quality_gate(hidden_channels=8).train()
+    feats = [torch.randn(64, c) for c in (8, 6, 4)]
+    mask = torch.ones(64, 3, dtype=torch.bool)
+    dark = (torch.arange(64) % 2).float()
+    img_q = torch.stack([1 - dark, dark], 1)
+    reg_q = torch.rand(64, 3)
+    opt = torch.optim.SGD(fusion.parameters(), lr=1.0)
+    for _ in range(20):
+        opt.zero_grad()
+        _, gates = fusion(
+            feats,
+            mask,
+            return_gates=True,
+            reg_quality=reg_q,
+            img_quality=img_q)
+        # a target that wants the camera off in the dark frames only and
+        # the LiDAR on with the first entry of its quality
+        ((gates[:, 0] * (2 * dark - 1)).mean() -
+         (gates[:, 1] * (2 * reg_q[:, 0] - 1)).mean()).backward()
+        opt.step()
+    fusion.eval()
+    _, gates = fusion(
+        feats, mask, return_gates=True, reg_quality=reg_q, img_quality=img_q)
+    assert gates[dark == 1, 0].max() < gates[dark == 0, 0].min() - 0.1
+    _, moved = fusion(
+        feats,
+        mask,
+        return_gates=True,
+        reg_quality=torch.zeros(64, 3),
+        img_quality=img_q)
+    torch.testing.assert_close(moved[:, 0], gates[:, 0])  # camera: own cue
+    assert not torch.allclose(moved[:, 1], gates[:, 1])  # LiDAR: its cue
+    torch.testing.assert_close(moved[:, 2], gates[:, 2])  # IMU: ungated
+
+
+def test_quality_gate_inputs_and_ablations():
+    feats = [torch.randn(2, c) for c in (8, 6, 4)]
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    fusion = quality_gate()
+    with pytest.raises(ValueError, match='needs img_quality'):
+        fusion(feats, mask, reg_quality=torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r'img_quality must be \(2, 2\)'):
+        fusion(
+            feats,
+            mask,
+            reg_quality=torch.zeros(2, 3),
+            img_quality=torch.zeros(2, 5))
+    with pytest.raises(ValueError, match='reads no image quality'):
+        build('PointGateFusion')(feats, mask, img_quality=torch.zeros(2, 2))
+    with pytest.raises(ValueError, match='quality cues'):
+        build('QualityGateFusion', cue_channels=dict(imu=1))
+    with pytest.raises(ValueError, match='init_gate'):
+        quality_gate(init_gate=1.0)
+    # without the camera (an ablation of the same config) its cues go
+    lidar_imu = MODELS.build(
+        dict(
+            type='QualityGateFusion',
+            modalities=('point', 'imu'),
+            in_channels=(6, 4),
+            cue_channels=dict(visual=2, point=3))).eval()
+    assert lidar_imu.image_quality_channels == 0
+    assert lidar_imu.out_channels == 10 + 2
+    out = lidar_imu(feats[1:], mask[:, 1:], reg_quality=torch.zeros(2, 3))
+    assert out.shape == (2, 12)

@@ -82,13 +82,13 @@ def test_prior_dropout_hides_priors_in_training_only():
     samples = make_samples(64)
     head.train()
     seen = []
-    original = head.forward
+    original = head._decode
 
     def spy(x, prior=None):
         seen.append(prior)
         return original(x, prior)
 
-    head.forward = spy
+    head._decode = spy
     head.loss(x, samples, prior)
     hidden = torch.isnan(seen[0]).all(1)
     assert 10 < hidden.sum() < 54
@@ -102,9 +102,62 @@ def test_bad_arguments():
         MODELS.build(head_cfg(residual_std=[0.1] * 5))
     with pytest.raises(ValueError, match='prior_dropout'):
         MODELS.build(head_cfg(prior_dropout=1.0))
+    with pytest.raises(ValueError, match='residual_penalty'):
+        MODELS.build(head_cfg(residual_penalty=-1.0))
+    with pytest.raises(ValueError, match='residual_penalty'):
+        MODELS.build(head_cfg(residual_penalty=[0.1] * 5))
     head = MODELS.build(head_cfg())
     with pytest.raises(ValueError, match=r'prior must be \(2, 6\)'):
         head(torch.randn(2, 16), torch.zeros(2, 3))
+
+
+def test_residual_penalty_keeps_the_correction_at_zero():
+    """``loss_residual`` is the L1 norm of the correction (0 at the start,
+    0 for a sample without a prior); trained on a prior that is already
+    right, the correction stays near zero with the penalty and drifts
+    without it."""
+    samples = make_samples(8)
+    target = torch.as_tensor(
+        pose_to_vector(np.stack([s.gt_pose.numpy() for s in samples])),
+        dtype=torch.float32)
+    x = torch.randn(8, 16, generator=torch.Generator().manual_seed(1))
+    prior = target.clone()
+    prior[1] = float('nan')
+    head = MODELS.build(head_cfg(prior_dropout=0.0, residual_penalty=0.5))
+    losses = head.loss(x, samples, prior)
+    assert set(losses) == {'loss_trans', 'loss_rot', 'loss_residual'}
+    assert losses['loss_residual'] == 0
+    torch.nn.init.constant_(head.fc_res.bias, 1.0)
+    _, residual = head._decode(x, prior)
+    assert (residual[1] == 0).all() and (residual[0] == 1).all()
+    torch.testing.assert_close(
+        head.loss(x, samples, prior)['loss_residual'],
+        torch.tensor(0.5 * 6 * 7 / 8))
+    assert 'loss_residual' not in MODELS.build(head_cfg()).loss(
+        x, samples, prior)
+    # one weight per correction: the translation's only
+    head.residual_penalty.copy_(torch.tensor([0.5] * 3 + [0.0] * 3))
+    torch.testing.assert_close(
+        head.loss(x, samples, prior)['loss_residual'],
+        torch.tensor(0.5 * 3 * 7 / 8))
+
+    def drift(penalty):
+        torch.manual_seed(0)
+        head = MODELS.build(
+            head_cfg(prior_dropout=0.0, residual_penalty=penalty))
+        # a noisy target around the (right) prior: nothing to correct
+        optim = torch.optim.Adam(head.parameters(), lr=1e-2)
+        for _ in range(100):
+            noisy = make_samples(8)
+            for s in noisy:
+                s.gt_pose[:3, 3] += 0.01 * torch.randn(3)
+            loss = sum(head.loss(x, noisy, prior).values())
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+        return head._decode(x, prior)[1].abs().mean().item()
+
+    assert drift(0.01) < 0.5 * drift(0.0)
 
 
 def with_priors(samples, priors):

@@ -255,6 +255,43 @@ def test_point_gate_reads_the_samples_registration_quality():
         model(inputs, no_quality, mode='loss')
 
 
+def test_quality_gates_read_the_samples_cues():
+    """The model gives each sample's ``img_quality`` and ``reg_quality``
+    to a :class:`QualityGateFusion` (zeros where the sensor is absent);
+    the camera's weight moves with its own cue; a sample with a camera but
+    no ``img_quality`` is named."""
+    torch.manual_seed(0)
+    cfg = light_model_cfg('QualityGateFusion')
+    cfg['fusion'].update(cue_channels=dict(visual=2, point=1))
+    model = MODELS.build(cfg).eval()
+    torch.nn.init.normal_(model.fusion.gates['visual'][-1].weight)
+    inputs = make_inputs()
+    inputs['modality_mask'][1, 0] = False  # no camera in sample 1
+    samples = make_samples()
+    for s, q in zip(samples, ([1.0, 0.0], [0.0, 1.0])):
+        s.set_metainfo(
+            dict(img_quality=np.float32(q), reg_quality=np.float32([1.0])))
+    out = model(inputs, samples, mode='predict')
+    assert out[0].gate_modalities == ('visual', 'point', 'imu')
+    gate = float(out[0].pred_gates[0])
+    assert 0 < gate < 1 and out[1].pred_gates[0] == 0
+    assert out[0].pred_gates[2] == 1  # the IMU passes ungated
+    samples[0].set_metainfo(dict(img_quality=np.float32([0.0, 1.0])))
+    moved = model(inputs, samples, mode='predict')
+    assert abs(float(moved[0].pred_gates[0]) - gate) > 1e-3
+    torch.testing.assert_close(moved[0].pred_gates[1:], out[0].pred_gates[1:])
+    assert set(model(inputs, samples,
+                     mode='loss')) == {'loss_trans', 'loss_rot'}
+    no_cue = make_samples()
+    for s in no_cue:
+        s.set_metainfo(dict(reg_quality=np.float32([1.0])))
+    with pytest.raises(
+            ValueError,
+            match=r'sample 0 \(sequence 00 frames '
+            r'\(0, 1\)\): no img_quality'):
+        model(inputs, no_cue, mode='loss')
+
+
 def test_no_gates_without_a_gated_fusion():
     model = MODELS.build(light_model_cfg('ConcatFusion')).eval()
     out = model(make_inputs(), make_samples(), mode='predict')

@@ -158,6 +158,23 @@ class RegPriorCache:
                 f'computed ({size} bytes, was {self._scan_bytes[frame]}); '
                 f'rebuild it with {CACHE_TOOL} DATA_ROOT --force')
 
+    def last_converged(self, frame_ids: Sequence[int]) -> Optional[np.ndarray]:
+        """``T_L`` (4, 4) of the nearest pair before ``(t, t + k)`` along
+        the sequence, ``(t - j, t - j + k)`` for ``j = 1, 2, ...``, whose
+        registration converged: the estimate a sequential registration
+        predicts a failed pair from (each failed pair in between went on
+        from its own prediction). None if there is none.
+        """
+        t, gap = int(frame_ids[0]), int(frame_ids[1]) - int(frame_ids[0])
+        for first in range(t - 1, -1, -1):
+            row = self._rows.get((first, first + gap))
+            if row is None:
+                return None
+            if self._arrays['converged'][row]:
+                vec = self._arrays['pose'][row]
+                return make_pose(so3_exp(vec[3:]), vec[:3])
+        return None
+
     def lookup(self, frame_ids: Sequence[int],
                lidar_paths: Sequence[str]) -> Tuple[np.ndarray, Dict]:
         """Cached motion of a frame pair after checking its two scans.

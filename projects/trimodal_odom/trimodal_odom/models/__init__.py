@@ -3,7 +3,7 @@ from .data_preprocessors import OdometryDataPreprocessor
 from .encoders import (DummyEncoder, GRUIMUEncoder, ImagePairEncoder,
                        MLPIMUEncoder, PointNetEncoder)
 from .fusion_layers import (BaseOdomFusion, ConcatFusion, PointGateFusion,
-                            SoftGateFusion)
+                            QualityGateFusion, SoftGateFusion)
 from .heads import PoseRegressionHead
 from .losses import GeodesicRotationLoss
 from .odometers import TrimodalOdometry
@@ -13,7 +13,8 @@ from .utils import (axis_angle_to_matrix, pose_vector_to_matrix,
 __all__ = [
     'LightConvNet', 'OdometryDataPreprocessor', 'DummyEncoder',
     'GRUIMUEncoder', 'ImagePairEncoder', 'MLPIMUEncoder', 'PointNetEncoder',
-    'BaseOdomFusion', 'ConcatFusion', 'PointGateFusion', 'SoftGateFusion',
-    'PoseRegressionHead', 'GeodesicRotationLoss', 'TrimodalOdometry',
-    'axis_angle_to_matrix', 'pose_vector_to_matrix', 'rotation_geodesic_angle'
+    'BaseOdomFusion', 'ConcatFusion', 'PointGateFusion', 'QualityGateFusion',
+    'SoftGateFusion', 'PoseRegressionHead', 'GeodesicRotationLoss',
+    'TrimodalOdometry', 'axis_angle_to_matrix', 'pose_vector_to_matrix',
+    'rotation_geodesic_angle'
 ]

@@ -19,7 +19,7 @@ _THINNED = dict(
     point_dropout='OdomPointDropout', points_mask='OdomPointSample')
 
 # the transform's own arguments; the others are ScanRegistration's
-TRANSFORM_OPTIONS = ('prior_cache', 'quality')
+TRANSFORM_OPTIONS = ('prior_cache', 'quality', 'failed')
 
 
 def registration_settings(step: dict) -> dict:
@@ -76,9 +76,16 @@ class OdomScanRegistration(BaseTransform):
 
     Each of these cases is logged once. Place the transform after the
     augmentations that move the clouds. Samples without LiDAR are passed
-    through. A failed registration (too few correspondences) stores no
-    prior, so the head falls back to regression; it is logged once per
-    pair with the sample's sequence and frames.
+    through. A failed registration (too few correspondences, or no
+    convergence) stores no prior, so the head falls back to regression;
+    it is logged once per pair with the sample's sequence and frames.
+    With ``failed='predict'`` a failed pair of a sequential registration
+    gets the motion its chain went on from instead:
+    :meth:`ScanRegistration.prediction` of the last pair before it that
+    converged (the cache's :meth:`RegPriorCache.last_converged`) and, with
+    ``predict='imu'``, the gyro rotation of the pair's own IMU window (the
+    previous estimate's rotation without one); ``reg_info['source']`` is
+    then ``'prediction'`` and ``converged`` stays False.
 
     Required Keys: ``points`` (two clouds), ``Tr``; ``seq``, ``frame_ids``
     and ``lidar_paths`` with a cache.
@@ -97,6 +104,9 @@ class OdomScanRegistration(BaseTransform):
         quality (bool): Also store how far the registration can be trusted
             (``reg_quality``, read by a fusion with ``quality_channels``,
             e.g. :class:`PointGateFusion`). Defaults to False.
+        failed (str): Prior of a failed registration: ``'regress'`` (none)
+            or ``'predict'`` (the chain's prediction; sequential
+            registrations only). Defaults to ``'regress'``.
         **registration: Settings of :class:`ScanRegistration` (also the
             key of the cache: priors of other settings are refused).
     """
@@ -104,10 +114,19 @@ class OdomScanRegistration(BaseTransform):
     def __init__(self,
                  prior_cache: Optional[str] = None,
                  quality: bool = False,
+                 failed: str = 'regress',
                  **registration) -> None:
         self.prior_cache = prior_cache
         self.quality = bool(quality)
         self.registration = ScanRegistration(**registration)
+        if failed not in ('regress', 'predict'):
+            raise ValueError(
+                f"failed must be 'regress' or 'predict', got {failed!r}")
+        if failed == 'predict' and not self.registration.sequential:
+            raise ValueError(
+                f"{self.__class__.__name__}: failed='predict' keeps the "
+                'prediction of a sequential registration (predict=...)')
+        self.failed = failed
         if self.registration.sequential and prior_cache is None:
             raise ValueError(
                 f'{self.__class__.__name__}: predict='
@@ -137,14 +156,15 @@ class OdomScanRegistration(BaseTransform):
                                         results['lidar_paths'])
 
     def _imu_rotation(self, results: dict) -> Optional[np.ndarray]:
-        """Gyro rotation over the pair for ``deskew='imu'``, or None."""
+        """Gyro rotation (3, 3) of the LiDAR over the pair, or None
+        without an IMU window."""
         imu = results.get('imu')
-        if (self.registration.deskew != 'imu' or imu is None or not len(imu)
-                or not results.get('has_imu', True)):
+        if (imu is None or not len(imu) or not results.get('has_imu', True)):
             return None
         if results.get('imu_normalized', False):
-            raise ValueError(f'{self.__class__.__name__} deskews with the '
-                             'raw IMU: place it before NormalizeOdomIMU')
+            raise ValueError(f'{self.__class__.__name__} reads the raw IMU '
+                             '(deskew or predict with it): place it '
+                             'before NormalizeOdomIMU')
         return gyro_lidar_rotation(imu, results['times'][1],
                                    results['imu_frame'], results['Tr'],
                                    results.get('T_velo_imu'))
@@ -157,7 +177,8 @@ class OdomScanRegistration(BaseTransform):
             T, info = self.registration.register(
                 clouds[1].tensor[:, :3].numpy(),
                 clouds[0].tensor[:, :3].numpy(), dt,
-                self._imu_rotation(results))
+                self._imu_rotation(results)
+                if self.registration.deskew == 'imu' else None)
         except ValueError as e:
             raise ValueError(
                 f'{self.__class__.__name__}: sequence {results.get("seq")} '
@@ -167,6 +188,20 @@ class OdomScanRegistration(BaseTransform):
             f'({1000 * (time.perf_counter() - start):.0f} ms for the first '
             'pair)')
         return T, info
+
+    def _prediction(self, results: dict) -> np.ndarray:
+        """``T_L`` (4, 4) the chain went on from at a failed pair, in the
+        LiDAR frame of the scans as cached (before a yaw rotation)."""
+        previous = self._caches[results['seq']].last_converged(
+            results['frame_ids'])
+        rotation = None
+        if self.registration.predict == 'imu':
+            rotation = self._imu_rotation(results)
+        if rotation is not None and 'yaw_rotation' in results:
+            # the IMU was rotated with the clouds: R' = R_z R R_z^T
+            R_z = yaw_matrix(results['yaw_rotation'])
+            rotation = R_z.T @ rotation @ R_z
+        return self.registration.prediction(previous, rotation)
 
     def transform(self, results: dict) -> dict:
         clouds = results.get('points')
@@ -180,6 +215,9 @@ class OdomScanRegistration(BaseTransform):
         if self.prior_cache is not None and not thinned:
             T_lidar, info = self._cached(results)
             info['source'] = 'cache'
+            if not info['converged'] and self.failed == 'predict':
+                T_lidar = self._prediction(results)
+                info['source'] = 'prediction'
             T_cam = Tr @ T_lidar @ se3_inverse(Tr)
             if 'yaw_rotation' in results:
                 self._log_once(
@@ -208,18 +246,21 @@ class OdomScanRegistration(BaseTransform):
             results['reg_quality'] = registration_quality(info).astype(
                 np.float32)
         if not info['converged']:
+            predicted = info['source'] == 'prediction'
             self._log_once(
                 ('failed', results.get('seq'),
                  tuple(results.get('frame_ids', ()))),
                 f'registration failed for sequence {results.get("seq")} '
                 f'frames {results.get("frame_ids")} '
-                f'({info["num_correspondences"]} correspondences); no prior',
+                f'({info["num_correspondences"]} correspondences); ' +
+                ('prior: the prediction' if predicted else 'no prior'),
                 level=30)
-            return results
+            if not predicted:
+                return results
         results['reg_prior'] = pose_to_vector(T_cam).astype(np.float32)
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(prior_cache={self.prior_cache!r}'
-                f', quality={self.quality}, '
+                f', quality={self.quality}, failed={self.failed!r}, '
                 f'registration={self.registration!r})')

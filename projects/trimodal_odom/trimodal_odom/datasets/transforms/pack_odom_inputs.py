@@ -23,12 +23,13 @@ class PackOdomInputs(BaseTransform):
     ``seq``, ``frame_ids``, ``times``, ``has_imu``, ``sample_idx``, ``Tr``,
     ``P2``, ``imu_time`` and, when augmented, ``yaw_rotation``, when registered
     (:class:`OdomScanRegistration`), ``reg_prior`` (float32 (6, )) and
-    ``reg_quality`` (float32 (Q, )).
+    ``reg_quality`` (float32 (Q, )), and with :class:`OdomImageQuality`
+    ``img_quality`` (float32 (10, )).
     """
 
     META_KEYS = ('seq', 'frame_ids', 'times', 'has_imu', 'sample_idx', 'Tr',
                  'P2', 'img_shape', 'ori_shape', 'scale_factor',
-                 'yaw_rotation', 'reg_prior', 'reg_quality')
+                 'yaw_rotation', 'reg_prior', 'reg_quality', 'img_quality')
 
     def transform(self, results: dict) -> dict:
         modality = results.get('modality', {})

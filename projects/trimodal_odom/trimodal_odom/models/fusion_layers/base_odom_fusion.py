@@ -74,13 +74,23 @@ class BaseOdomFusion(BaseModule):
 
     #: Size of the registration-quality vector the fusion reads (0: none).
     quality_channels = 0
+    #: Size of the image-quality vector the fusion reads (0: none).
+    image_quality_channels = 0
+    #: Per quality input: the attribute of its size, what it is in words
+    #: and the pipeline step that stores it.
+    QUALITY_INPUTS = dict(
+        reg_quality=('quality_channels', 'registration quality',
+                     'OdomScanRegistration(quality=True)'),
+        img_quality=('image_quality_channels', 'image quality',
+                     'OdomImageQuality'))
 
     def forward(
         self,
         feats: List[Tensor],
         mask: Tensor,
         return_gates: bool = False,
-        reg_quality: Optional[Tensor] = None
+        reg_quality: Optional[Tensor] = None,
+        img_quality: Optional[Tensor] = None
     ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Fuse features.
 
@@ -92,6 +102,10 @@ class BaseOdomFusion(BaseModule):
             reg_quality (Tensor, optional): Registration quality (N, Q),
                 required by a fusion with ``quality_channels`` = Q > 0 and
                 refused by others. Defaults to None.
+            img_quality (Tensor, optional): Image quality of the frame
+                pair (N, Q_img), required by a fusion with
+                ``image_quality_channels`` = Q_img > 0 and refused by
+                others. Defaults to None.
 
         Returns:
             Tensor | tuple: Fused feature of shape (N, out_channels); with
@@ -100,7 +114,10 @@ class BaseOdomFusion(BaseModule):
         if len(feats) != len(self.modalities):
             raise ValueError(f'expected {len(self.modalities)} features '
                              f'({self.modalities}), got {len(feats)}')
-        extra = self._quality_kwargs(reg_quality, feats[0].shape[0])
+        extra = self._quality_kwargs(
+            feats[0].shape[0],
+            reg_quality=reg_quality,
+            img_quality=img_quality)
         if self.training and self.modality_dropout > 0:
             mask = self.drop_modalities(mask)
         feats = [
@@ -112,25 +129,29 @@ class BaseOdomFusion(BaseModule):
             return fused
         return fused, self.modality_gates(feats, mask, **extra)
 
-    def _quality_kwargs(self, reg_quality: Optional[Tensor], n: int) -> dict:
-        """``reg_quality`` checked against :attr:`quality_channels`, as
-        the keyword arguments of :meth:`fuse` and :meth:`modality_gates`."""
-        if not self.quality_channels:
-            if reg_quality is not None:
-                raise ValueError(f'{self.__class__.__name__} reads no '
-                                 'registration quality, got reg_quality')
-            return {}
-        if reg_quality is None:
-            raise ValueError(
-                f'{self.__class__.__name__} with quality_channels='
-                f'{self.quality_channels} needs reg_quality (N, '
-                f'{self.quality_channels}): OdomScanRegistration(quality='
-                'True) in the pipeline and the data samples given')
-        if tuple(reg_quality.shape) != (n, self.quality_channels):
-            raise ValueError(f'reg_quality must be ({n}, '
-                             f'{self.quality_channels}), got '
-                             f'{tuple(reg_quality.shape)}')
-        return dict(reg_quality=reg_quality)
+    def _quality_kwargs(self, n: int, **given: Optional[Tensor]) -> dict:
+        """The quality inputs ``given`` (:data:`QUALITY_INPUTS`) checked
+        against the sizes the fusion reads, as the keyword arguments of
+        :meth:`fuse` and :meth:`modality_gates` (those it reads)."""
+        kwargs = {}
+        for key, value in given.items():
+            attr, what, source = self.QUALITY_INPUTS[key]
+            size = getattr(self, attr)
+            if not size:
+                if value is not None:
+                    raise ValueError(f'{self.__class__.__name__} reads no '
+                                     f'{what}, got {key}')
+                continue
+            if value is None:
+                raise ValueError(
+                    f'{self.__class__.__name__} with {attr}={size} needs '
+                    f'{key} (N, {size}): {source} in the pipeline and the '
+                    'data samples given')
+            if tuple(value.shape) != (n, size):
+                raise ValueError(f'{key} must be ({n}, {size}), got '
+                                 f'{tuple(value.shape)}')
+            kwargs[key] = value
+        return kwargs
 
     def modality_gates(self, feats: List[Tensor],
                        mask: Tensor) -> Optional[Tensor]:

@@ -139,7 +139,8 @@ class TrimodalOdometry(BaseModel):
         self,
         inputs: dict,
         return_gates: bool = False,
-        reg_quality: Optional[Tensor] = None
+        reg_quality: Optional[Tensor] = None,
+        img_quality: Optional[Tensor] = None
     ) -> Union[Tensor, Tuple[Tensor, Optional[Tensor]]]:
         """Encode every modality and fuse.
 
@@ -154,6 +155,9 @@ class TrimodalOdometry(BaseModel):
             reg_quality (Tensor, optional): (N, Q) for a fusion that reads
                 the registration quality (:meth:`registration_quality`).
                 Defaults to None.
+            img_quality (Tensor, optional): (N, Q_img) for a fusion that
+                reads the image quality (:meth:`image_quality`).
+                Defaults to None.
 
         Returns:
             Tensor | tuple: Fused features of shape (N, C), and the gates.
@@ -166,7 +170,11 @@ class TrimodalOdometry(BaseModel):
                                                              inputs[mask_key])
             feats.append(self.encoders[m](*args))
         return self.fusion(
-            feats, mask, return_gates=return_gates, reg_quality=reg_quality)
+            feats,
+            mask,
+            return_gates=return_gates,
+            reg_quality=reg_quality,
+            img_quality=img_quality)
 
     def registration_prior(self, inputs: dict,
                            data_samples: Optional[List[BaseDataElement]]
@@ -182,8 +190,8 @@ class TrimodalOdometry(BaseModel):
         if (not getattr(self.pose_head, 'uses_prior', False)
                 or data_samples is None or 'point' not in self.modalities):
             return None
-        return self._lidar_rows(inputs, data_samples, 'reg_prior', 6,
-                                float('nan'))
+        return self._modality_rows(inputs, data_samples, 'reg_prior', 6,
+                                   float('nan'))
 
     def registration_quality(self, inputs: dict,
                              data_samples: Optional[List[BaseDataElement]]
@@ -200,27 +208,59 @@ class TrimodalOdometry(BaseModel):
         size = getattr(self.fusion, 'quality_channels', 0)
         if not size or data_samples is None:
             return None
-        return self._lidar_rows(inputs, data_samples, 'reg_quality', size, 0.0,
-                                'OdomScanRegistration(quality=True)')
+        return self._modality_rows(inputs, data_samples, 'reg_quality', size,
+                                   0.0, 'OdomScanRegistration(quality=True)')
+
+    def image_quality(self, inputs: dict,
+                      data_samples: Optional[List[BaseDataElement]]
+                      ) -> Optional[Tensor]:
+        """Image-quality vectors (N, Q_img) of the frame pairs from the
+        samples' ``img_quality`` (:class:`OdomImageQuality`) for a fusion
+        that reads them (``image_quality_channels`` > 0); zeros for a
+        sample whose camera is marked absent.
+
+        Raises:
+            ValueError: A sample with a camera has no ``img_quality`` or
+                one of another size, naming the sample.
+        """
+        size = getattr(self.fusion, 'image_quality_channels', 0)
+        if not size or data_samples is None:
+            return None
+        return self._modality_rows(inputs, data_samples, 'img_quality', size,
+                                   0.0, 'OdomImageQuality', 'visual')
+
+    def quality_inputs(self, inputs: dict,
+                       data_samples: Optional[List[BaseDataElement]]
+                       ) -> Dict[str, Tensor]:
+        """The quality inputs the fusion reads, as keyword arguments of
+        :meth:`extract_feat`: ``reg_quality`` and ``img_quality``, each
+        where the fusion reads it."""
+        quality = dict(
+            reg_quality=self.registration_quality(inputs, data_samples),
+            img_quality=self.image_quality(inputs, data_samples))
+        return {k: v for k, v in quality.items() if v is not None}
 
     @staticmethod
-    def _lidar_rows(inputs: dict,
-                    data_samples: List[BaseDataElement],
-                    key: str,
-                    size: int,
-                    fill: float,
-                    required_by: Optional[str] = None) -> Tensor:
+    def _modality_rows(inputs: dict,
+                       data_samples: List[BaseDataElement],
+                       key: str,
+                       size: int,
+                       fill: float,
+                       required_by: Optional[str] = None,
+                       modality: str = 'point') -> Tensor:
         """The metainfo ``key`` of every sample, (N, size) float32 on the
-        points' device: ``fill`` where it is absent (or the sample's LiDAR
-        is), an error for it missing where ``required_by`` names what
-        stores it, or for a row of another size or not finite."""
-        lidar = inputs.get('modality_mask')
+        device of the modality's input: ``fill`` where it is absent (or the
+        sample's ``modality`` is), an error for it missing where
+        ``required_by`` names what stores it, or for a row of another size
+        or not finite."""
+        present = inputs.get('modality_mask')
+        column = MODALITY_INDEX[modality]
         rows = []
         for i, sample in enumerate(data_samples):
             value = sample.metainfo.get(key)
             where = (f'sample {i} (sequence {sample.metainfo.get("seq")} '
                      f'frames {sample.metainfo.get("frame_ids")})')
-            if lidar is not None and not lidar[i, 1]:
+            if present is not None and not present[i, column]:
                 value = None
             elif value is None and required_by is not None:
                 raise ValueError(f'{where}: no {key}; the fusion reads it, '
@@ -232,7 +272,7 @@ class TrimodalOdometry(BaseModel):
                 raise ValueError(f'{where}: {key} must be {size} finite '
                                  f'values, got {value}')
             rows.append(torch.as_tensor(value, dtype=torch.float32))
-        return torch.stack(rows).to(inputs['points'].device)
+        return torch.stack(rows).to(inputs[INPUT_KEYS[modality][0]].device)
 
     def _poses(self, feats: Tensor, prior: Optional[Tensor]) -> Tensor:
         """Pose vectors (N, 6) of the head, with the priors if any."""
@@ -252,9 +292,8 @@ class TrimodalOdometry(BaseModel):
             dict[str, Tensor]: ``loss_trans``, ``loss_rot`` (zero without
             a labelled sample) and ``loss_photometric``.
         """
-        feats = self.extract_feat(
-            inputs,
-            reg_quality=self.registration_quality(inputs, data_samples))
+        feats = self.extract_feat(inputs,
+                                  **self.quality_inputs(inputs, data_samples))
         prior = self.registration_prior(inputs, data_samples)
         labelled = [i for i, s in enumerate(data_samples) if 'gt_pose' in s]
         if len(labelled) < len(data_samples) and \
@@ -342,7 +381,7 @@ class TrimodalOdometry(BaseModel):
             feats, gates = self.extract_feat(
                 inputs,
                 return_gates=True,
-                reg_quality=self.registration_quality(inputs, data_samples))
+                **self.quality_inputs(inputs, data_samples))
             prior = self.registration_prior(inputs, data_samples)
             poses = self.pose_head.predict(feats) if prior is None else \
                 self.pose_head.predict(feats, prior)
