@@ -68,6 +68,8 @@ class PriorResidualPoseHead(PoseRegressionHead):
             raise ValueError('residual_penalty must be >= 0 (one value or '
                              f'6), got {residual_penalty}')
         self.prior_dropout = prior_dropout
+        # known at construction: the loss need not read the buffer back
+        self._penalised = bool(penalty.any())
         self.register_buffer('residual_penalty', penalty, persistent=False)
         self.register_buffer('residual_std', std, persistent=False)
         self.fc_res = nn.Linear(self.fc_trans.in_features, 6)
@@ -135,7 +137,7 @@ class PriorResidualPoseHead(PoseRegressionHead):
             prior = prior.masked_fill(hide[:, None], float('nan'))
         pred, residual = self._decode(x, prior)
         losses = self.loss_by_pred(pred, data_samples)
-        if self.residual_penalty.any():
+        if self._penalised:
             losses['loss_residual'] = (residual.abs() *
                                        self.residual_penalty).sum(1).mean()
         return losses
