@@ -61,3 +61,9 @@ def test_transform_stores_both_frames():
         OdomImageQuality(dark_level=250)
     with pytest.raises(ValueError, match='image'):
         image_quality(np.zeros((4, 4, 3, 1), dtype=np.uint8))
+    # the transform's error names the frame's file
+    with pytest.raises(ValueError, match=r'00/image_2/000001\.png: .*small'):
+        t(
+            dict(
+                imgs=[normal, np.zeros((1, 5, 3), np.uint8)],
+                img_paths=['00/image_2/000000.png', '00/image_2/000001.png']))

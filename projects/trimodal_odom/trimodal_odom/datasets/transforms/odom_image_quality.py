@@ -97,8 +97,14 @@ class OdomImageQuality(BaseTransform):
         if len(imgs) != 2:
             raise ValueError(f'{self.__class__.__name__} needs two images, '
                              f'got {len(imgs)}')
-        results['img_quality'] = np.concatenate(
-            [image_quality(img, *self.levels) for img in imgs])
+        paths = results.get('img_paths') or [None] * len(imgs)
+        stats = []
+        for img, path in zip(imgs, paths):
+            try:
+                stats.append(image_quality(img, *self.levels))
+            except ValueError as e:
+                raise ValueError(f'{self.__class__.__name__}: {path}: {e}')
+        results['img_quality'] = np.concatenate(stats)
         return results
 
     def __repr__(self) -> str:
