@@ -45,8 +45,14 @@ def test_registration_baselines(tmp_path, monkeypatch):
         'registration', 'registration_deskew_motion',
         'registration_deskew_imu', 'registration_predicted',
         'registration_remap_motion', 'registration_remap_imu',
-        'constant_velocity', 'mean_motion'
+        'registration_remap_motion_camera', 'registration_remap_imu_camera',
+        'visual', 'constant_velocity', 'mean_motion'
     }
+    with np.load(out / 'priors_registration_remap_imu_camera' /
+                 'kitti_reg_priors_00.npz') as d:
+        assert 'fill_camera' in json.loads(str(d['settings']))
+        assert d['visual_pose'].shape == (39, 6)
+        assert d['filled'].shape == d['visual_inliers'].shape == (39, )
     with np.load(out / 'priors_registration_remap_imu' /
                  'kitti_reg_priors_00.npz') as d:
         settings = json.loads(str(d['settings']))

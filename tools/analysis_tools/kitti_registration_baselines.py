@@ -25,6 +25,13 @@ evaluates them) and ``OUT/registration_baselines.json``:
   remapping; LiDAR only);
 * ``registration_remap_imu``: the same, the rotation predicted from the
   pair's gyro (``predict='imu'``; LiDAR + IMU);
+* ``registration_remap_motion_camera`` / ``registration_remap_imu_camera``:
+  the two remapped registrations with the remapped directions (and the
+  whole motion of a failed pair) taken from the camera's motion
+  (``fill_camera``: tracked corners with the scan's depth, PnP; LiDAR +
+  camera and LiDAR + IMU + camera);
+* ``visual``: that camera motion alone (the ``visual_pose`` of the last
+  one's cache; camera with LiDAR depth);
 * ``constant_velocity``: the previous ground-truth motion
   (``KittiOdomMetric``'s baseline);
 * ``mean_motion``: the configs' fixed mean motion at every step (no
@@ -83,14 +90,27 @@ RUNTIME = osp.join(
 #: settings (``min_eigen_ratio`` set from ``--min-eigen-ratio``).
 REGISTRATIONS = {
     'registration': {},
-    'registration_deskew_motion': dict(deskew='motion'),
-    'registration_deskew_imu': dict(deskew='imu'),
-    'registration_predicted': dict(predict='motion'),
-    'registration_remap_motion': dict(predict='motion', min_eigen_ratio=None),
-    'registration_remap_imu': dict(predict='imu', min_eigen_ratio=None),
+    'registration_deskew_motion':
+    dict(deskew='motion'),
+    'registration_deskew_imu':
+    dict(deskew='imu'),
+    'registration_predicted':
+    dict(predict='motion'),
+    'registration_remap_motion':
+    dict(predict='motion', min_eigen_ratio=None),
+    'registration_remap_imu':
+    dict(predict='imu', min_eigen_ratio=None),
+    'registration_remap_motion_camera':
+    dict(predict='motion', min_eigen_ratio=None, fill_camera={}),
+    'registration_remap_imu_camera':
+    dict(predict='imu', min_eigen_ratio=None, fill_camera={}),
 }
-_OWN_SETTINGS = ('deskew', 'predict', 'min_eigen_ratio')
-BASELINES = tuple(REGISTRATIONS) + ('constant_velocity', 'mean_motion')
+#: The cache whose camera estimates the ``visual`` baseline composes.
+VISUAL_FROM = 'registration_remap_imu_camera'
+
+_OWN_SETTINGS = ('deskew', 'predict', 'min_eigen_ratio', 'fill_camera')
+BASELINES = tuple(REGISTRATIONS) + ('visual', 'constant_velocity',
+                                    'mean_motion')
 _KEYS = ('t_rel', 'r_rel', 'ate', 'ate_sim3', 'rpe_t', 'rpe_r')
 
 
@@ -115,6 +135,14 @@ def parse_args() -> argparse.Namespace:
         'max_points=None downsample=0.5; deskew, predict and '
         'min_eigen_ratio are set per baseline')
     parser.add_argument(
+        '--camera-cfg',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='VisualMotion settings of the camera-filled baselines '
+        '(fill_camera), e.g. min_distance=3 window=11 for small images '
+        '(default: its defaults)')
+    parser.add_argument(
         '--min-eigen-ratio',
         type=float,
         default=0.02,
@@ -128,18 +156,24 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def registration_steps(cache_path: str, Tr: np.ndarray,
-                       num_frames: int) -> Dict[str, np.ndarray]:
+def registration_steps(cache_path: str,
+                       Tr: np.ndarray,
+                       num_frames: int,
+                       visual: bool = False) -> Dict[str, np.ndarray]:
     """The steps (N - 1, 4, 4) of a registration-prior cache in the
     camera-0 frame, a failed pair repeating the previous step (the first
-    one the identity), and the number of failed pairs and the deskewing
-    each pair got (``'motion'``, ``'imu'`` or ``''``).
+    one the identity; a failed pair the camera filled keeps its pose),
+    and the number of failed pairs and the deskewing each pair got
+    (``'motion'``, ``'imu'`` or ``''``).
 
     Args:
         cache_path (str): Cache file of frame gap 1
             (``kitti_reg_priors_XX.npz``).
         Tr (np.ndarray): LiDAR -> camera 0 (4, 4).
         num_frames (int): Frames of the sequence.
+        visual (bool): The camera's estimates of a ``fill_camera`` cache
+            instead (``visual_pose``; failed where it has no inliers).
+            Defaults to False.
 
     Returns:
         dict: ``steps`` (N - 1, 4, 4), ``failed`` (int), ``deskewed_with``
@@ -148,6 +182,10 @@ def registration_steps(cache_path: str, Tr: np.ndarray,
     with np.load(cache_path) as data:
         pose, converged = data['pose'], data['converged']
         frame_ids, deskewed = data['frame_ids'], data['deskewed_with']
+        if 'filled' in data.files:
+            converged = converged | data['filled']
+        if visual:
+            pose, converged = data['visual_pose'], data['visual_inliers'] > 0
     if frame_ids.tolist() != [[i, i + 1] for i in range(num_frames - 1)]:
         raise KittiFormatError(
             f'{cache_path}: expected the pairs (i, i + 1) of {num_frames} '
@@ -194,6 +232,8 @@ def main() -> int:
         out_dir = osp.join(args.out_dir, f'priors_{name}')
         if 'min_eigen_ratio' in own:
             own = dict(own, min_eigen_ratio=args.min_eigen_ratio)
+        if 'fill_camera' in own:
+            own = dict(own, fill_camera=dict(args.camera_cfg))
         build_reg_prior_cache(
             args.root,
             sequences=seqs,
@@ -206,6 +246,12 @@ def main() -> int:
                 osp.join(out_dir, f'kitti_reg_priors_{seq}.npz'), Tr[seq],
                 len(gt[seq]))
             steps[name][seq] = reg['steps']
+            if name == VISUAL_FROM:
+                steps['visual'][seq] = registration_steps(
+                    osp.join(out_dir, f'kitti_reg_priors_{seq}.npz'),
+                    Tr[seq],
+                    len(gt[seq]),
+                    visual=True)['steps']
             kinds, counts = np.unique(reg['deskewed_with'], return_counts=True)
             notes[name][seq] = dict(
                 failed=reg['failed'],

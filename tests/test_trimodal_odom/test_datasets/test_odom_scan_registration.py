@@ -255,3 +255,43 @@ def test_failed_sequential_pair_keeps_the_prediction(sample, tmp_path, rotate):
         OdomScanRegistration(failed='predict')
     with pytest.raises(ValueError, match="'regress' or 'predict'"):
         OdomScanRegistration(prior_cache=str(tmp_path), failed='keep', **cfg)
+
+
+def test_failed_pair_filled_by_the_camera_keeps_its_motion(sample, tmp_path):
+    """A pair whose registration failed and whose pose the camera filled
+    (``fill_camera``) keeps the cached camera motion, with either
+    ``failed``; a later failed pair predicts from it."""
+    cfg = dict(predict='motion', min_eigen_ratio=0.02, fill_camera={})
+    build_reg_prior_cache(sample, out_dir=str(tmp_path), **cfg)
+    path = osp.join(str(tmp_path), 'kitti_reg_priors_00.npz')
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    assert {'filled', 'visual_pose', 'visual_inliers'} <= set(arrays)
+    camera = np.array([0.01, 0.0, 0.9, 0.0, 0.002, 0.0])
+    arrays['converged'][[2, 3]] = False
+    arrays['filled'][[2, 3]] = [True, False]
+    arrays['pose'][2] = camera
+    np.savez(path, **arrays)
+    steps = pipeline(sample)
+    for failed in ('regress', 'predict'):
+        step = dict(steps[-1], prior_cache=str(tmp_path), failed=failed, **cfg)
+        ds = KittiOdometryDataset(
+            sample,
+            sequences='00',
+            pipeline=steps[:-1] + [step],
+            test_mode=True)
+        out = ds[2]
+        assert out['reg_info']['source'] == 'camera'
+        assert not out['reg_info']['converged'] and out['reg_info']['filled']
+        Tr = np.asarray(out['Tr'])
+        expected = Tr @ make_pose(so3_exp(camera[3:]),
+                                  camera[:3]) @ se3_inverse(Tr)
+        np.testing.assert_allclose(
+            out['reg_prior'], pose_to_vector(expected), atol=1e-6)
+        nxt = ds[3]
+        if failed == 'regress':
+            assert 'reg_prior' not in nxt
+        else:  # predicted from the filled pair before it
+            assert nxt['reg_info']['source'] == 'prediction'
+            np.testing.assert_allclose(
+                nxt['reg_prior'], out['reg_prior'], atol=1e-6)

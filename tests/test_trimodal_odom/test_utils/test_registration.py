@@ -233,6 +233,41 @@ def test_remapping_keeps_the_prediction_in_free_directions_only():
     np.testing.assert_allclose(same, T, atol=1e-9)
 
 
+def test_remapping_fills_free_directions_from_another_sensor():
+    """With ``fill`` the weak directions take the other sensor's motion,
+    the constrained ones stay the registration's."""
+    H = np.diag([1e4, 1e4, 1e-1, 1e-1, 2e3, 3e3])
+    prediction = make_pose(np.eye(3), np.array([1.0, 0.0, 0.0]))
+    T = make_pose(
+        so3_exp(np.array([0.0, 0.0, 0.01])), np.array([1.4, 0.05, 0.0]))
+    camera = make_pose(
+        so3_exp(np.array([0.002, 0.0, 0.03])), np.array([1.1, 0.3, 0.2]))
+    remapped, free = remap_degenerate(T, prediction, H, 0.01, fill=camera)
+    assert free == (1, 1)
+    # x and the yaw from the camera; y, z and roll / pitch from T
+    np.testing.assert_allclose(remapped[:3, 3], [1.1, 0.05, 0.0], atol=1e-9)
+    np.testing.assert_allclose(
+        remapped[:3, :3], so3_exp(np.array([0.0, 0.0, 0.03])), atol=1e-9)
+    # a converged, well-constrained pair ignores the fill
+    same, _ = remap_degenerate(T, prediction, np.eye(6), 0.01, fill=camera)
+    np.testing.assert_allclose(same, T, atol=1e-9)
+
+
+def test_a_failed_registration_takes_the_fill_whole():
+    target = street(np.random.default_rng(1), 2000)
+    source = target + np.array([500.0, 0.0, 0.0])  # beyond every gate
+    reg = ScanRegistration(
+        predict='motion', min_eigen_ratio=0.02, fill_camera={})
+    camera = make_pose(np.eye(3), np.array([0.9, 0.0, 0.0]))
+    T, info = reg.register(source, target, fill=camera)
+    assert not info['converged'] and info['filled']
+    np.testing.assert_allclose(T, camera)
+    assert 'fill_camera' in reg.settings()
+    assert reg.settings()['fill_camera']['method'] == 'lk-pnp-lidar-depth'
+    with pytest.raises(ValueError, match='fill_camera fills'):
+        ScanRegistration(predict='motion', fill_camera={})
+
+
 def test_sequential_registration_holds_a_corridor_on_its_prediction():
     """Along a corridor nothing fixes the travel direction: registered from
     the identity, the estimate stays about where it started; registered

@@ -17,6 +17,12 @@ prediction it had.
 A deskewing registration (``deskew``) takes the time between the frames
 from the infos and, for ``'imu'``, the rotation integrated from their IMU
 window (the registration's own where a pair has none).
+A registration that fills its remapped directions with the camera's
+motion (``fill_camera``) estimates it for every pair from the two frames'
+images (``img_path`` of the infos, ``P2`` of the calibration) and the
+earlier scan, starting from the pair's prediction; the cache also holds
+that estimate (``visual_pose``, ``visual_inliers``) and whether it went
+into the prior (``filled``).
 """
 import json
 import os
@@ -24,6 +30,7 @@ import os.path as osp
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import mmengine
 import numpy as np
 from mmengine.config import Config
@@ -40,6 +47,7 @@ from ..utils.imu_integration import gyro_lidar_rotation
 from ..utils.kitti_io import KittiFormatError, kitti_error, load_velodyne
 from ..utils.registration import ScanRegistration
 from ..utils.se3 import pose_to_vector
+from ..utils.visual_motion import camera_from_velo
 
 _PAIR_FIELDS = ('pose', 'converged', 'iterations', 'num_correspondences',
                 'error', 'hessian', 'num_source_points', 'deskewed_with')
@@ -50,24 +58,47 @@ _ARRAYS = (('frame_ids', np.int64, (-1, 2)), ('pose', np.float64, (-1, 6)),
            ('error', np.float64, (-1, )), ('hessian', np.float64, (-1, 6, 6)),
            ('num_source_points', np.int64, (-1, )), ('deskewed_with', str,
                                                      (-1, )))
+# the arrays of a registration that fills with the camera's motion
+_VISUAL_ARRAYS = (('filled', bool, (-1, )), ('visual_pose', np.float64,
+                                             (-1, 6)), ('visual_inliers',
+                                                        np.int64, (-1, )))
 
 
-def _register_chunk(task: Tuple[List[str], int, int, dict, list]) -> dict:
+def _load_gray(path: str) -> np.ndarray:
+    image = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise kitti_error(
+            'missing_file' if not osp.isfile(path) else 'corrupt_file', path,
+            'image cannot be read')
+    return image
+
+
+def _register_chunk(task: Tuple[List[str], int, int, dict, list,
+                                Optional[dict]]) -> dict:
     """Register the pairs ``(i, i + k)`` of a chunk of scan paths.
 
     Args:
         task (tuple): Scan paths (the chunk's frames and the ``k`` after
             them), index of its first frame, frame gap ``k``, the
-            :class:`ScanRegistration` settings and, per pair, the time
-            between its frames and the gyro rotation (or None).
+            :class:`ScanRegistration` settings, per pair the time between
+            its frames and the gyro rotation (or None) and, with
+            ``fill_camera``, the camera: ``images`` (paths, as the scans),
+            ``K`` (3, 3) and ``T_cam_velo`` (4, 4).
 
     Returns:
-        dict: Arrays of the chunk's pairs (see :data:`_PAIR_FIELDS`) and
-        ``frame_ids``.
+        dict: Arrays of the chunk's pairs (see :data:`_PAIR_FIELDS`, with
+        ``fill_camera`` also :data:`_VISUAL_ARRAYS`) and ``frame_ids``.
     """
-    paths, first, gap, cfg, motion = task
+    paths, first, gap, cfg, motion, camera = task
     reg = ScanRegistration(**cfg)
-    scans = {}
+    visual = reg.fill_camera
+    scans, images = {}, {}
+
+    def image(i):
+        if i not in images:
+            images[i] = _load_gray(camera['images'][i])
+            images.pop(i - gap - 1, None)
+        return images[i]
 
     def scan(i):
         if i not in scans:
@@ -76,21 +107,60 @@ def _register_chunk(task: Tuple[List[str], int, int, dict, list]) -> dict:
             scans.pop(i - gap - 1, None)
         return scans[i]
 
-    out = {key: [] for key in _PAIR_FIELDS + ('frame_ids', )}
+    fields = _PAIR_FIELDS + ('frame_ids', )
+    if visual is not None:
+        fields += tuple(name for name, _, _ in _VISUAL_ARRAYS)
+    out = {key: [] for key in fields}
     previous = None
     for i in range(len(paths) - gap):
         (target, prep_t), (source, prep_s) = scan(i), scan(i + gap)
         dt, imu_rotation = motion[i]
+        fill = None
+        if visual is not None:
+            T_vis, vis = visual.estimate(
+                image(i), image(i + gap), target,
+                camera['K'], camera['T_cam_velo'],
+                reg.prediction(previous, imu_rotation), dt)
+            fill = T_vis if vis['converged'] else None
+            out['visual_pose'].append(pose_to_vector(T_vis))
+            out['visual_inliers'].append(vis['num_inliers'])
         T, info = reg.register(source, target, dt, imu_rotation,
-                               (prep_s, prep_t), previous)
+                               (prep_s, prep_t), previous, fill)
         if reg.sequential:
-            previous = T if info['converged'] else info['prediction']
+            previous = T if info['converged'] or info['filled'] else info[
+                'prediction']
         info['deskewed_with'] = info.pop('deskew') or ''
         out['frame_ids'].append((first + i, first + i + gap))
         out['pose'].append(pose_to_vector(T))
         for key in _PAIR_FIELDS[1:]:
             out[key].append(info[key])
+        if visual is not None:
+            out['filled'].append(info['filled'])
     return out
+
+
+def _camera(frames: List[dict], meta: dict, root: str, info_path: str) -> dict:
+    """The images, intrinsics and LiDAR-to-camera transform of a
+    sequence, for ``fill_camera``."""
+    calib = meta.get('calib', {})
+    if calib.get('P2') is None:
+        raise kitti_error(
+            'malformed_file', info_path, 'fill_camera needs the colour '
+            "camera's projection matrix P2, which the calibration lacks")
+    K, T_cam_velo = camera_from_velo(calib['Tr'], calib['P2'])
+    images = []
+    for f in frames:
+        if not f.get('img_path'):
+            raise kitti_error(
+                'malformed_file', info_path,
+                f'frame {f.get("frame_id")} has no image (fill_camera)')
+        images.append(osp.join(root, f['img_path']))
+    missing = [p for p in images if not osp.isfile(p)]
+    if missing:
+        raise kitti_error(
+            'missing_file', missing[0],
+            f'image not found ({len(missing)} of the sequence missing)')
+    return dict(images=images, K=K, T_cam_velo=T_cam_velo)
 
 
 def _pair_motion(frames: List[dict], meta: dict, gap: int) -> list:
@@ -270,9 +340,17 @@ def build_reg_prior_cache(root: str,
         if reg.sequential:
             # each pair needs the one before it: one chunk
             chunk_size = max(num_pairs, 1)
-        tasks = [(paths[s:min(s + chunk_size, num_pairs) + frame_gap], s,
-                  frame_gap, registration, motion[s:s + chunk_size])
-                 for s in range(0, num_pairs, chunk_size)]
+        camera = None
+        if reg.fill_camera is not None:
+            camera = _camera(frames, meta, root,
+                             osp.join(info_root, info_file_name(seq)))
+        tasks = []
+        for s in range(0, num_pairs, chunk_size):
+            end = min(s + chunk_size, num_pairs) + frame_gap
+            chunk_camera = None if camera is None else dict(
+                camera, images=camera['images'][s:end])
+            tasks.append((paths[s:end], s, frame_gap, registration,
+                          motion[s:s + chunk_size], chunk_camera))
         print_log(
             f'sequence {seq}: registering {num_pairs} pairs (frame gap '
             f'{frame_gap}) in {len(tasks)} chunks, {nproc} processes',
@@ -281,7 +359,8 @@ def build_reg_prior_cache(root: str,
         chunks = list(track_tasks(_register_chunk, tasks, nproc))
         elapsed = time.perf_counter() - start
         arrays = {}
-        for key, dtype, shape in _ARRAYS:
+        extra = _VISUAL_ARRAYS if reg.fill_camera is not None else ()
+        for key, dtype, shape in _ARRAYS + extra:
             values = [v for chunk in chunks for v in chunk[key]]
             arrays[key] = np.asarray(values, dtype=dtype).reshape(shape)
         tmp = out_path + '.tmp'

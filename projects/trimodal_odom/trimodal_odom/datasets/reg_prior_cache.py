@@ -19,7 +19,10 @@ Arrays: ``version``, ``seq``, ``settings`` (JSON), ``frame_gap``,
 ``iterations`` (P,), ``num_correspondences`` (P,), ``error`` (P,),
 ``hessian`` (P, 6, 6) float64 (small_gicp's final Hessian, rotation then
 translation), ``num_source_points`` (P,) (the source's downsampled points)
-and ``deskewed_with`` (P,) (``'motion'``, ``'imu'`` or ``''``) per pair.
+and ``deskewed_with`` (P,) (``'motion'``, ``'imu'`` or ``''``) per pair;
+with ``fill_camera`` also ``filled`` (P,) (the camera's estimate went into
+the pose), ``visual_pose`` (P, 6) and ``visual_inliers`` (P,) (that
+estimate and its PnP inliers, 0 where it failed).
 """
 import json
 import os.path as osp
@@ -161,19 +164,24 @@ class RegPriorCache:
     def last_converged(self, frame_ids: Sequence[int]) -> Optional[np.ndarray]:
         """``T_L`` (4, 4) of the nearest pair before ``(t, t + k)`` along
         the sequence, ``(t - j, t - j + k)`` for ``j = 1, 2, ...``, whose
-        registration converged: the estimate a sequential registration
-        predicts a failed pair from (each failed pair in between went on
-        from its own prediction). None if there is none.
+        registration converged (or whose pose the camera filled): the
+        estimate a sequential registration predicts a failed pair from
+        (each failed pair in between went on from its own prediction).
+        None if there is none.
         """
         t, gap = int(frame_ids[0]), int(frame_ids[1]) - int(frame_ids[0])
         for first in range(t - 1, -1, -1):
             row = self._rows.get((first, first + gap))
             if row is None:
                 return None
-            if self._arrays['converged'][row]:
+            if self._arrays['converged'][row] or self._filled(row):
                 vec = self._arrays['pose'][row]
                 return make_pose(so3_exp(vec[3:]), vec[:3])
         return None
+
+    def _filled(self, row: int) -> bool:
+        filled = self._arrays.get('filled')
+        return filled is not None and bool(filled[row])
 
     def lookup(self, frame_ids: Sequence[int],
                lidar_paths: Sequence[str]) -> Tuple[np.ndarray, Dict]:
@@ -187,7 +195,7 @@ class RegPriorCache:
             tuple[np.ndarray, dict]: ``T_L`` (4, 4) and the registration's
             ``info`` (``converged``, ``iterations``,
             ``num_correspondences``, ``error``, ``hessian`` (6, 6),
-            ``num_source_points``, ``deskew``).
+            ``num_source_points``, ``deskew``, ``filled``).
 
         Raises:
             KittiFormatError: The pair is not in the cache, or a scan
@@ -212,5 +220,6 @@ class RegPriorCache:
             error=float(a['error'][row]),
             hessian=a['hessian'][row],
             num_source_points=int(a['num_source_points'][row]),
-            deskew=str(a['deskewed_with'][row]) or None)
+            deskew=str(a['deskewed_with'][row]) or None,
+            filled=self._filled(row))
         return make_pose(so3_exp(vec[3:]), vec[:3]), info

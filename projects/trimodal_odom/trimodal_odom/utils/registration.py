@@ -69,6 +69,7 @@ import small_gicp
 
 from .deskew import SWEEP_TIME, deskew_points
 from .se3 import make_pose, so3_exp, so3_log
+from .visual_motion import VISUAL_FIXED, VisualMotion
 
 DESKEW_MODES = (None, 'motion', 'imu')
 PREDICT_MODES = (None, 'motion', 'imu')
@@ -129,6 +130,13 @@ class ScanRegistration:
             eigenvalue is below this fraction of the block's largest keep
             the prediction (:func:`remap_degenerate`). Defaults to None
             (the registration's estimate in every direction).
+        fill_camera (dict, optional): With ``min_eigen_ratio``: settings
+            of a :class:`~.visual_motion.VisualMotion` whose estimate (the
+            camera's, with the scan's depth) the remapped directions take
+            instead of the prediction, and the whole motion of a pair whose
+            registration failed (``fill`` of :meth:`register`). The
+            estimates are made along a sequence by the prior cache
+            builder. Defaults to None.
     """
 
     def __init__(self,
@@ -144,7 +152,8 @@ class ScanRegistration:
                  deskew: Optional[str] = None,
                  sweep_time: float = SWEEP_TIME,
                  predict: Optional[str] = None,
-                 min_eigen_ratio: Optional[float] = None) -> None:
+                 min_eigen_ratio: Optional[float] = None,
+                 fill_camera: Optional[dict] = None) -> None:
         if not len(voxel_sizes) == len(max_correspondence) == len(
                 max_iterations) > 0:
             raise ValueError(
@@ -179,6 +188,13 @@ class ScanRegistration:
                 'min_eigen_ratio needs predict (the remapped directions '
                 'keep the prediction) and a value in (0, 1), got '
                 f'predict={predict!r}, min_eigen_ratio={min_eigen_ratio}')
+        if fill_camera is not None and min_eigen_ratio is None:
+            raise ValueError('fill_camera fills the remapped directions: it '
+                             'needs predict and min_eigen_ratio')
+        self.fill_camera = None if fill_camera is None else VisualMotion(**{
+            k: v
+            for k, v in fill_camera.items() if k not in VISUAL_FIXED
+        })
         self.predict = predict
         self.min_eigen_ratio = (None if min_eigen_ratio is None else
                                 float(min_eigen_ratio))
@@ -218,6 +234,8 @@ class ScanRegistration:
         if self.sequential:
             settings.update(
                 predict=self.predict, min_eigen_ratio=self.min_eigen_ratio)
+        if self.fill_camera is not None:
+            settings['fill_camera'] = self.fill_camera.settings()
         return settings
 
     @property
@@ -382,8 +400,8 @@ class ScanRegistration:
                  dt: Optional[float] = None,
                  imu_rotation: Optional[np.ndarray] = None,
                  prepared: Optional[Tuple[PreparedScan, PreparedScan]] = None,
-                 previous: Optional[np.ndarray] = None
-                 ) -> Tuple[np.ndarray, Dict]:
+                 previous: Optional[np.ndarray] = None,
+                 fill: Optional[np.ndarray] = None) -> Tuple[np.ndarray, Dict]:
         """Register the scan of a later frame onto an earlier one,
         deskewing both as ``deskew`` says and, with ``predict``, from the
         predicted motion, degenerate directions remapped to it.
@@ -401,6 +419,10 @@ class ScanRegistration:
                 prepared (:meth:`prepare`), e.g. shared along a sequence.
             previous (np.ndarray, optional): With ``predict``, the estimate
                 (4, 4) of the previous pair (see :meth:`prediction`).
+            fill (np.ndarray, optional): With ``min_eigen_ratio``, another
+                sensor's estimate (4, 4) of the motion: the remapped
+                directions take it instead of the prediction, and a pair
+                whose registration failed takes it whole.
 
         Returns:
             tuple[np.ndarray, dict]: ``T`` (4, 4) with ``target ~= T @
@@ -408,9 +430,9 @@ class ScanRegistration:
             (the mode used; None when the scans were not deskewed: no
             ``deskew``, or the first registration or the deskewed one did
             not converge, which returns the first) and, with ``predict``,
-            ``prediction`` (4, 4) and ``free_directions`` (the rotation and
-            translation directions remapped to it, see
-            :func:`remap_degenerate`).
+            ``prediction`` (4, 4), ``free_directions`` (the rotation and
+            translation directions remapped, see :func:`remap_degenerate`)
+            and ``filled`` (whether ``fill`` went into ``T``).
         """
         if prepared is None:
             prepared = (self.prepare(source,
@@ -421,11 +443,18 @@ class ScanRegistration:
         prediction = self.prediction(previous, imu_rotation)
         T, info = self._register_deskewed(source, target, dt, imu_rotation,
                                           prepared, prediction)
-        info['prediction'] = prediction
-        info['free_directions'] = (0, 0)
-        if self.min_eigen_ratio is not None and info['converged']:
-            T, info['free_directions'] = remap_degenerate(
-                T, prediction, info['hessian'], self.min_eigen_ratio)
+        info.update(
+            prediction=prediction, free_directions=(0, 0), filled=False)
+        if self.min_eigen_ratio is None:
+            return T, info
+        if info['converged']:
+            T, free = remap_degenerate(T, prediction, info['hessian'],
+                                       self.min_eigen_ratio, fill)
+            info.update(
+                free_directions=free, filled=fill is not None and any(free))
+        elif fill is not None:
+            T = np.array(fill, dtype=np.float64)
+            info.update(free_directions=(3, 3), filled=True)
         return T, info
 
     def _register_deskewed(
@@ -460,11 +489,15 @@ class ScanRegistration:
         return f'{self.__class__.__name__}({args})'
 
 
-def remap_degenerate(T: np.ndarray, prediction: np.ndarray,
+def remap_degenerate(T: np.ndarray,
+                     prediction: np.ndarray,
                      hessian: np.ndarray,
-                     min_eigen_ratio: float) -> Tuple[np.ndarray, tuple]:
-    """Keep the prediction in the directions a registration leaves free
-    (solution remapping, see the module).
+                     min_eigen_ratio: float,
+                     fill: Optional[np.ndarray] = None
+                     ) -> Tuple[np.ndarray, tuple]:
+    """Keep the prediction (or another sensor's estimate, ``fill``) in the
+    directions a registration leaves free (solution remapping, see the
+    module).
 
     The correction of the registration, ``T = prediction @ exp(delta)``
     with ``delta`` = (rotation, translation) in the frame of the
@@ -472,27 +505,37 @@ def remap_degenerate(T: np.ndarray, prediction: np.ndarray,
     first), is projected, block by block, onto the eigenvectors of the
     rotation and the translation block of the Hessian whose eigenvalues
     are at least ``min_eigen_ratio`` times the block's largest; what lies
-    along the others is dropped.
+    along the others is dropped or, with ``fill``, replaced by what lies
+    along them of ``fill``'s difference from the prediction (the motion
+    of a sensor that sees those directions, e.g. :class:`~.visual_motion.
+    VisualMotion`'s).
 
     Args:
         T (np.ndarray): The registration's estimate (4, 4).
         prediction (np.ndarray): The motion (4, 4) it started from.
         hessian (np.ndarray): Its Gauss-Newton Hessian (6, 6).
         min_eigen_ratio (float): See :class:`ScanRegistration`.
+        fill (np.ndarray, optional): A motion (4, 4) the free directions
+            take. Defaults to None (they keep the prediction).
 
     Returns:
         tuple[np.ndarray, tuple[int, int]]: The remapped ``T`` (4, 4) and
-        how many rotation and translation directions kept the prediction.
+        how many rotation and translation directions were remapped.
     """
     H = np.asarray(hessian, dtype=np.float64).reshape(6, 6)
     R_p, t_p = prediction[:3, :3], prediction[:3, 3]
-    deltas = (so3_log(R_p.T @ T[:3, :3]), R_p.T @ (T[:3, 3] - t_p))
+
+    def deltas(M):
+        return so3_log(R_p.T @ M[:3, :3]), R_p.T @ (M[:3, 3] - t_p)
+
+    fills = deltas(fill) if fill is not None else (np.zeros(3), ) * 2
     kept, free = [], []
-    for block, delta in zip((H[:3, :3], H[3:, 3:]), deltas):
+    for block, delta, other in zip((H[:3, :3], H[3:, 3:]), deltas(T), fills):
         eig, vec = np.linalg.eigh(0.5 * (block + block.T))
-        good = vec[:, eig >= min_eigen_ratio * max(eig[-1], 1e-12)]
-        kept.append(good @ (good.T @ delta))
-        free.append(3 - good.shape[1])
+        weak = eig < min_eigen_ratio * max(eig[-1], 1e-12)
+        good, bad = vec[:, ~weak], vec[:, weak]
+        kept.append(good @ (good.T @ delta) + bad @ (bad.T @ other))
+        free.append(int(weak.sum()))
     return make_pose(R_p @ so3_exp(kept[0]), t_p + R_p @ kept[1]), tuple(free)
 
 

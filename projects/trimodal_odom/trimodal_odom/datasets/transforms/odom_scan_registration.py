@@ -85,7 +85,10 @@ class OdomScanRegistration(BaseTransform):
     converged (the cache's :meth:`RegPriorCache.last_converged`) and, with
     ``predict='imu'``, the gyro rotation of the pair's own IMU window (the
     previous estimate's rotation without one); ``reg_info['source']`` is
-    then ``'prediction'`` and ``converged`` stays False.
+    then ``'prediction'`` and ``converged`` stays False. A failed pair of
+    a registration filled by the camera (``fill_camera``, see
+    :class:`ScanRegistration`) keeps the cached camera motion
+    (``reg_info['source']`` ``'camera'``) with either setting.
 
     Required Keys: ``points`` (two clouds), ``Tr``; ``seq``, ``frame_ids``
     and ``lidar_paths`` with a cache.
@@ -215,7 +218,9 @@ class OdomScanRegistration(BaseTransform):
         if self.prior_cache is not None and not thinned:
             T_lidar, info = self._cached(results)
             info['source'] = 'cache'
-            if not info['converged'] and self.failed == 'predict':
+            if info['filled'] and not info['converged']:
+                info['source'] = 'camera'  # the camera's whole motion
+            elif not info['converged'] and self.failed == 'predict':
                 T_lidar = self._prediction(results)
                 info['source'] = 'prediction'
             T_cam = Tr @ T_lidar @ se3_inverse(Tr)
@@ -246,14 +251,14 @@ class OdomScanRegistration(BaseTransform):
             results['reg_quality'] = registration_quality(info).astype(
                 np.float32)
         if not info['converged']:
-            predicted = info['source'] == 'prediction'
+            predicted = info['source'] in ('prediction', 'camera')
             self._log_once(
                 ('failed', results.get('seq'),
                  tuple(results.get('frame_ids', ()))),
                 f'registration failed for sequence {results.get("seq")} '
                 f'frames {results.get("frame_ids")} '
                 f'({info["num_correspondences"]} correspondences); ' +
-                ('prior: the prediction' if predicted else 'no prior'),
+                (f'prior: the {info["source"]}' if predicted else 'no prior'),
                 level=30)
             if not predicted:
                 return results
