@@ -29,7 +29,8 @@ evaluates them) and ``OUT/registration_baselines.json``:
   the two remapped registrations with the remapped directions (and the
   whole motion of a failed pair) taken from the camera's motion
   (``fill_camera``: tracked corners with the scan's depth, PnP; LiDAR +
-  camera and LiDAR + IMU + camera);
+  camera and LiDAR + IMU + camera; with ``--camera-cfg hold_rotation=True``
+  the latter's camera keeps the gyro's rotation and solves the translation);
 * ``visual``: that camera motion alone (the ``visual_pose`` of the last
   one's cache; camera with LiDAR depth);
 * ``constant_velocity``: the previous ground-truth motion

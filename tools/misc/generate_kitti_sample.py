@@ -22,6 +22,9 @@ Examples::
     # real size (1241x376 images, ~125k-point HDL-64E-like scans)
     python tools/misc/generate_kitti_sample.py data/kitti_full \\
         --preset full --num-frames 300
+    # the hard sample with KITTI-size images, four sequences at a time
+    python tools/misc/generate_kitti_sample.py data/kitti_hard_full \\
+        --preset hard --image-size 1241 376 --nproc 4
 
 A re-run with the same arguments finds the stamp file left by a complete
 run (``ROOT/.kitti_sample.json``) and exits at once.
@@ -61,6 +64,19 @@ def parse_args() -> argparse.Namespace:
         '03 (no raw data) for tiny and demo, among the preset\'s for hard '
         '(default: the preset\'s)')
     parser.add_argument(
+        '--image-size',
+        type=int,
+        nargs=2,
+        metavar=('W', 'H'),
+        help='image width and height instead of the preset\'s, e.g. 1241 '
+        '376 (KITTI\'s); the cameras are scaled to it')
+    parser.add_argument(
+        '--nproc',
+        type=int,
+        default=1,
+        help='hard presets: sequences written at once, one process each '
+        '(the sample does not depend on it) (default: 1)')
+    parser.add_argument(
         '--poses-root',
         help='hard presets: folder of KITTI ground-truth poses (XX.txt) to '
         'take the trajectories from (default: the stretches shipped with '
@@ -95,8 +111,11 @@ def main() -> None:
         raise SystemExit('--imu-source real needs --imu-root, and '
                          '--imu-root only goes with --imu-source real')
     imu_root = None if args.imu_root is None else osp.abspath(args.imu_root)
-    overrides = {} if args.num_frames is None else dict(
-        num_frames=args.num_frames)
+    overrides = {
+        k: v
+        for k, v in (('num_frames', args.num_frames),
+                     ('image_size', args.image_size)) if v is not None
+    }
     done = None if args.poses_root else complete_sample(
         args.root, args.preset, args.seed, raw_root, sequences, imu_root,
         overrides)
@@ -114,12 +133,17 @@ def main() -> None:
             sequences=sequences,
             imu_root=imu_root,
             **overrides)
-        if args.poses_root and args.preset not in HARD_PRESETS:
-            raise SystemExit('--poses-root is an option of the hard presets')
+        for option, given in (('--poses-root', args.poses_root),
+                              ('--nproc', args.nproc != 1)):
+            if given and args.preset not in HARD_PRESETS:
+                raise SystemExit(f'{option} is an option of the hard presets')
         try:
             if args.preset in HARD_PRESETS:
                 manifest = generate_hard_sample(
-                    args.root, poses_root=args.poses_root, **kwargs)
+                    args.root,
+                    poses_root=args.poses_root,
+                    nproc=args.nproc,
+                    **kwargs)
             else:
                 manifest = generate_kitti_sample(args.root, **kwargs)
         except ValueError as e:  # settings that do not fit, bad IMU files

@@ -1,6 +1,7 @@
 """The hard presets: swept scans, moving cars and failure stretches where
 the manifest says, in the real layouts."""
 import json
+import os
 import os.path as osp
 import runpy
 import shutil
@@ -20,6 +21,7 @@ from projects.trimodal_odom.trimodal_odom.testing.hard_sample import (
     HARD_PRESETS, _trajectory)
 from projects.trimodal_odom.trimodal_odom.testing.sensor_failures import \
     plan_stretches
+from projects.trimodal_odom.trimodal_odom.testing.stamps import STAMP_NAME
 from projects.trimodal_odom.trimodal_odom.testing.swept_lidar import \
     SensorTrajectory
 from projects.trimodal_odom.trimodal_odom.testing.synthetic_scene import (
@@ -188,6 +190,18 @@ def test_cli(tmp_path, monkeypatch, capsys):
     assert 'wrote sequences' in capsys.readouterr().out
     runpy.run_path(CLI, run_name='__main__')
     assert 'already complete' in capsys.readouterr().out
+    # another image size is another sample
+    monkeypatch.setattr(sys, 'argv', [
+        CLI, root, '--preset', 'hard-tiny', '--image-size', '144', '48',
+        '--nproc', '2'
+    ])
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'wrote sequences' in capsys.readouterr().out
+    assert cv2.imread(
+        osp.join(root, 'sequences', '00', 'image_2',
+                 '000000.png')).shape == (48, 144, 3)
+    runpy.run_path(CLI, run_name='__main__')
+    assert 'already complete' in capsys.readouterr().out
 
 
 @pytest.mark.parametrize('extra, message', [
@@ -195,6 +209,9 @@ def test_cli(tmp_path, monkeypatch, capsys):
      "'hard-tiny'"),
     (['--preset', 'tiny', '--poses-root', 'poses'
       ], '--poses-root is an option of the hard presets'),
+    (['--preset', 'tiny', '--nproc', '2'
+      ], '--nproc is an option of the hard presets'),
+    (['--image-size', '4', '4'], 'error: image_size: expected a width'),
 ])
 def test_cli_refuses_settings_that_do_not_fit(tmp_path, monkeypatch, extra,
                                               message):
@@ -245,3 +262,71 @@ def test_every_sequence_of_the_hard_preset_holds_its_stretches():
             **cfg['stretch'])
         assert sorted(s['kind']
                       for s in stretches) == sorted(plan['failures']), seq
+
+
+def _files(root):
+    """Relative path -> bytes of every file of a sample but its stamp."""
+    out = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if name != STAMP_NAME:
+                path = osp.join(folder, name)
+                with open(path, 'rb') as f:
+                    out[osp.relpath(path, root)] = f.read()
+    return out
+
+
+def test_image_size_scales_the_cameras_and_nothing_else(hard, tmp_path):
+    """Images 1.5 times as large show the same view (shrunk back, they
+    match the preset's frame far better than the next frame does), the
+    projections scale with them, and scans, poses and OXTS are the same to
+    the byte; the stamp records the size."""
+    root, _ = hard
+    wide = str(tmp_path / 'wide')
+    manifest = generate_hard_sample(
+        wide, preset='hard-tiny', image_size=(144, 48))
+    assert manifest['sequences']['00']['image_size'] == [144, 48]
+    assert read_sample_stamp(wide)['settings']['overrides'] == dict(
+        image_size=[144, 48])
+    seq, ref_seq = (osp.join(r, 'sequences', '00') for r in (wide, root))
+    P2 = load_calib(osp.join(seq, 'calib.txt'))['P2']
+    P2_ref = load_calib(osp.join(ref_seq, 'calib.txt'))['P2']
+    np.testing.assert_allclose(P2[:2], 1.5 * P2_ref[:2], rtol=1e-9)
+
+    def image(folder, i, size=None):
+        im = cv2.imread(osp.join(folder, 'image_2', f'{i:06d}.png'))
+        assert size is None or im.shape == size
+        im = cv2.resize(im, (96, 32), interpolation=cv2.INTER_AREA)
+        # low-passed: the pixels sample the scene at other points
+        return cv2.GaussianBlur(im.astype(np.float64), (0, 0), 1.5)
+
+    big = image(seq, 35, (48, 144, 3))
+    same = np.abs(big - image(ref_seq, 35)).mean()
+    assert same < 0.5 * min(
+        np.abs(big - image(ref_seq, i)).mean() for i in (32, 38))
+    files, ref = _files(wide), _files(root)
+    assert sorted(files) == sorted(ref)
+    changed = sorted(k for k in files if files[k] != ref[k])
+    assert changed and all(
+        k.startswith(osp.join('sequences', '00', 'image_2'))
+        or k.endswith('calib.txt') or k.endswith('calib_cam_to_cam.txt')
+        for k in changed), changed
+
+
+def test_parallel_sequences_write_the_same_sample(tmp_path, monkeypatch):
+    """``nproc`` writes the sequences in processes of their own, two of
+    them drives of the same date (one shared calibration), and the sample
+    is the same to the byte."""
+    tiny = HARD_PRESETS['hard-tiny']
+    plans = dict(tiny['sequences'])
+    plans['04'] = dict(frames=30, failures=('corridor', ))
+    plans['05'] = dict(frames=30, failures=('blur', ))
+    monkeypatch.setitem(HARD_PRESETS, 'hard-tiny', dict(tiny, sequences=plans))
+    one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
+    serial = generate_hard_sample(one, preset='hard-tiny')
+    parallel = generate_hard_sample(two, preset='hard-tiny', nproc=3)
+    assert list(parallel['sequences']) == ['00', '04', '05']
+    assert parallel['sequences'] == serial['sequences']
+    files = _files(two)
+    assert osp.join('raw', '2011_09_30', 'calib_cam_to_cam.txt') in files
+    assert files == _files(one)

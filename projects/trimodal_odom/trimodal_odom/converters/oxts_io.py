@@ -366,5 +366,9 @@ def save_raw_calib(path: str, entries: Dict[str, np.ndarray],
     for key, values in entries.items():
         flat = np.asarray(values, dtype=np.float64).ravel()
         lines.append(f'{key}: ' + ' '.join(f'{v:.6e}' for v in flat))
-    with open(path, 'w') as f:
+    # written aside and moved into place: the drives of a date share the
+    # file, and a sample generated in parallel writes it from each of them
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
         f.write('\n'.join(lines) + '\n')
+    os.replace(tmp, path)

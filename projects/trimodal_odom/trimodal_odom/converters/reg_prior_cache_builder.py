@@ -20,7 +20,9 @@ window (the registration's own where a pair has none).
 A registration that fills its remapped directions with the camera's
 motion (``fill_camera``) estimates it for every pair from the two frames'
 images (``img_path`` of the infos, ``P2`` of the calibration) and the
-earlier scan, starting from the pair's prediction; the cache also holds
+earlier scan, starting from the pair's prediction (and, for a
+registration predicted with the IMU, given the pair's gyro rotation, which
+``VisualMotion(hold_rotation=True)`` keeps); the cache also holds
 that estimate (``visual_pose``, ``visual_inliers``) and whether it went
 into the prior (``filled``).
 """
@@ -117,10 +119,12 @@ def _register_chunk(task: Tuple[List[str], int, int, dict, list,
         dt, imu_rotation = motion[i]
         fill = None
         if visual is not None:
+            # the gyro's rotation only where the registration uses the IMU
             T_vis, vis = visual.estimate(
                 image(i), image(i + gap), target,
                 camera['K'], camera['T_cam_velo'],
-                reg.prediction(previous, imu_rotation), dt)
+                reg.prediction(previous, imu_rotation), dt,
+                imu_rotation if reg.predict == 'imu' else None)
             fill = T_vis if vis['converged'] else None
             out['visual_pose'].append(pose_to_vector(T_vis))
             out['visual_inliers'].append(vis['num_inliers'])

@@ -31,8 +31,11 @@ Presets: ``hard`` (sequences 00-07 stretches of 150 frames for training,
 09 and 10 of 400 frames held out, 11-13 unlabelled stretches of 00, 02 and
 05 beyond the training frames; 320x96 images, 64x1024 rays; several
 minutes on one core) and ``hard-tiny`` (40 frames of 00, 96x32 images,
-16x256 rays; for tests).
+16x256 rays; for tests). Either can be rendered with other images
+(``image_size``, e.g. KITTI's 1241 x 376: about 1.6 s a frame on one core
+instead of 0.34 s) and the same scans, poses and IMU.
 """
+import multiprocessing
 import os
 import os.path as osp
 from typing import Dict, Optional, Sequence
@@ -261,7 +264,9 @@ def generate_hard_sample(root: str,
                          sequences: Optional[Sequence[str]] = None,
                          poses_root: Optional[str] = None,
                          num_frames: Optional[int] = None,
-                         imu_root: Optional[str] = None) -> Dict:
+                         imu_root: Optional[str] = None,
+                         image_size: Optional[Sequence[int]] = None,
+                         nproc: int = 1) -> Dict:
     """Generate a sample of a :data:`HARD_PRESETS` preset.
 
     Args:
@@ -281,6 +286,11 @@ def generate_hard_sample(root: str,
             (``XX.mat``): the OXTS accelerations and angular rates are the
             recorded ones of the same drive. Defaults to None (simulated
             with the error model above).
+        image_size (Sequence[int], optional): Image width and height
+            instead of the preset's, e.g. KITTI's ``(1241, 376)``; the
+            cameras are scaled to it, and the scans do not change.
+        nproc (int): Sequences written at once, each in its own process
+            (the sample is the same for any value). Defaults to 1.
 
     Returns:
         dict: The manifest: ``sequences`` (per sequence ``num_frames``,
@@ -294,6 +304,12 @@ def generate_hard_sample(root: str,
         raise ValueError(f'unknown preset {preset!r}, expected one of '
                          f'{sorted(HARD_PRESETS)}')
     cfg = dict(HARD_PRESETS[preset])
+    if image_size is not None:
+        image_size = tuple(int(v) for v in image_size)
+        if len(image_size) != 2 or min(image_size) < 8:
+            raise ValueError(f'image_size: expected a width and a height of '
+                             f'8 pixels or more, got {image_size}')
+        cfg['image_size'] = image_size
     cfg['max_range'] = cfg['lidar']['max_range']
     cfg['lidar'] = {k: v for k, v in cfg['lidar'].items() if k != 'max_range'}
     plans = cfg['sequences']
@@ -324,15 +340,30 @@ def generate_hard_sample(root: str,
         imu_root=None if imu_root is None else osp.abspath(imu_root),
         seed=seed,
         preset=preset)
+    jobs = []
     for seq in chosen:
         plan = dict(plans[seq])
         if num_frames is not None:
             plan['frames'] = int(num_frames)
-        manifest['sequences'][seq] = _write_hard_sequence(
-            root, raw_root, seq, plan, calib, cfg, seed, poses_root, imu_root)
+        jobs.append((root, raw_root, seq, plan, calib, cfg, seed, poses_root,
+                     imu_root))
+    if nproc > 1 and len(jobs) > 1:
+        # the longest sequences first: the pool ends soonest
+        order = sorted(
+            range(len(jobs)), key=lambda j: jobs[j][3]['frames'], reverse=True)
+        with multiprocessing.get_context('fork').Pool(min(nproc,
+                                                          len(jobs))) as pool:
+            done = pool.starmap(
+                _write_hard_sequence, [jobs[j] for j in order], chunksize=1)
+        written = [done[order.index(j)] for j in range(len(jobs))]
+    else:
+        written = [_write_hard_sequence(*job) for job in jobs]
+    manifest['sequences'] = dict(zip(chosen, written))
     overrides = {
         k: v
-        for k, v in (('poses_root', poses_root), ('num_frames', num_frames))
+        for k, v in (('poses_root', poses_root), ('num_frames', num_frames),
+                     ('image_size',
+                      None if image_size is None else list(image_size)))
         if v is not None
     }
     write_stamp(root, manifest, raw_root, overrides, chosen, sequences is None)

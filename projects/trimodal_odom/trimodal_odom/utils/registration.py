@@ -136,7 +136,9 @@ class ScanRegistration:
             instead of the prediction, and the whole motion of a pair whose
             registration failed (``fill`` of :meth:`register`). The
             estimates are made along a sequence by the prior cache
-            builder. Defaults to None.
+            builder; with ``predict='imu'`` and ``hold_rotation=True``
+            among the settings they keep the gyro's rotation of the pair
+            and solve the translation only. Defaults to None.
     """
 
     def __init__(self,

@@ -95,6 +95,10 @@ class VisualMotion:
             be good to that many pixels). Defaults to None (kept).
         sweep_time (float): LiDAR revolution (s), for the deskewing.
             Defaults to 0.1.
+        hold_rotation (bool): Where :meth:`estimate` is given the pair's
+            rotation (a gyro's, far better over 0.1 s than the camera's),
+            hold it and solve the translation only, on the inliers of the
+            PnP. Defaults to False.
     """
 
     def __init__(self,
@@ -113,7 +117,8 @@ class VisualMotion:
                  min_inliers: int = 40,
                  ransac_iterations: int = 200,
                  max_prediction_error: Optional[float] = None,
-                 sweep_time: float = SWEEP_TIME) -> None:
+                 sweep_time: float = SWEEP_TIME,
+                 hold_rotation: bool = False) -> None:
         if min(max_corners, window, min_inliers,
                ransac_iterations) < 1 or levels < 0 or depth_neighbors < 3:
             raise ValueError('max_corners, window, min_inliers and '
@@ -142,6 +147,7 @@ class VisualMotion:
         self.max_prediction_error = (None if max_prediction_error is None else
                                      float(max_prediction_error))
         self.sweep_time = float(sweep_time)
+        self.hold_rotation = bool(hold_rotation)
 
     def settings(self) -> dict:
         """Everything the estimate depends on, OpenCV's version included
@@ -150,7 +156,8 @@ class VisualMotion:
                 'levels', 'max_fb_error', 'depth_neighbors',
                 'max_pixel_distance', 'max_plane_residual', 'min_depth',
                 'max_depth', 'reprojection_error', 'min_inliers',
-                'ransac_iterations', 'max_prediction_error', 'sweep_time')
+                'ransac_iterations', 'max_prediction_error', 'sweep_time',
+                'hold_rotation')
         return dict(
             method='lk-pnp-lidar-depth',
             opencv_version=cv2.__version__,
@@ -238,7 +245,9 @@ class VisualMotion:
                  K: np.ndarray,
                  T_cam_velo: np.ndarray,
                  guess: Optional[np.ndarray] = None,
-                 dt: Optional[float] = None) -> Tuple[np.ndarray, Dict]:
+                 dt: Optional[float] = None,
+                 rotation: Optional[np.ndarray] = None
+                 ) -> Tuple[np.ndarray, Dict]:
         """Motion ``T_L`` (4, 4) of the LiDAR, ``scan_t ~= T_L @ scan_k``
         (the convention of :class:`~.registration.ScanRegistration`).
 
@@ -255,6 +264,10 @@ class VisualMotion:
                 Defaults to the identity.
             dt (float, optional): Time (s) between the frames; with it
                 ``points_t`` is deskewed with ``guess`` (swept scans).
+            rotation (np.ndarray, optional): The rotation (3, 3) of
+                ``T_L`` measured otherwise (the gyro's); with
+                ``hold_rotation`` it is the estimate's, and only the
+                translation is solved. Defaults to None.
 
         Returns:
             tuple[np.ndarray, dict]: ``T_L`` (the guess where not
@@ -276,6 +289,36 @@ class VisualMotion:
             num_with_depth=0,
             num_inliers=0,
             rms=float('nan'))
+        # solvePnP's pose maps camera-t points into camera-k coordinates
+        T_cam = T_cam_velo @ guess @ se3_inverse(T_cam_velo)
+        init = se3_inverse(T_cam)
+        obj, end = self._tracks(image_t, image_k, points, K, T_cam_velo, init,
+                                info)
+        if len(obj) < self.min_inliers:
+            return guess, info
+        solved = self._solve(obj, end, K, init, info)
+        if solved is None:
+            return guess, info
+        pose, inliers = solved
+        if self.hold_rotation and rotation is not None:
+            # solvePnP's rotation is that of T_cam's inverse
+            R_cam = T_cam_velo[:3, :3] @ np.asarray(rotation) @ \
+                T_cam_velo[:3, :3].T
+            pose = self._solve_translation(obj[inliers], end[inliers], K,
+                                           R_cam.T, info)
+            if pose is None:
+                return guess, info
+        T_cam = se3_inverse(pose)
+        T_L = se3_inverse(T_cam_velo) @ T_cam @ T_cam_velo
+        return T_L, info
+
+    def _tracks(self, image_t: np.ndarray, image_k: np.ndarray,
+                points: np.ndarray, K: np.ndarray, T_cam_velo: np.ndarray,
+                init: np.ndarray, info: dict) -> Tuple[np.ndarray, np.ndarray]:
+        """The corners of ``image_t`` with a depth, as points (M, 3) of
+        camera t, and where they are tracked to in ``image_k`` (M, 2), each
+        from where the guessed pose ``init`` (camera t into camera k, 4, 4)
+        puts it; ``info`` gets their numbers."""
         gray = [
             cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) if im.ndim == 3 else im
             for im in (image_t, image_k)
@@ -287,10 +330,6 @@ class VisualMotion:
         start = start[has]
         obj = np.c_[start, np.ones(len(start))] @ np.linalg.inv(K).T * z[has,
                                                                          None]
-        # solvePnP's pose maps camera-t points into camera-k coordinates
-        T_cam = T_cam_velo @ guess @ se3_inverse(T_cam_velo)
-        init = se3_inverse(T_cam)
-        # each corner is tracked from where the guessed motion puts it
         ahead = obj @ init[:3, :3].T + init[:3, 3]
         predicted = ahead @ K.T
         predicted = predicted[:, :2] / np.maximum(predicted[:, 2:], 1e-6)
@@ -302,20 +341,15 @@ class VisualMotion:
                 tracked &= np.linalg.norm(
                     end - predicted, axis=1) <= self.max_prediction_error
         info['num_tracked'] = int(tracked.sum())
-        if tracked.sum() < self.min_inliers:
-            return guess, info
-        pose = self._solve(obj[tracked], end[tracked], K, init, info)
-        if pose is None:
-            return guess, info
-        T_cam = se3_inverse(pose)
-        T_L = se3_inverse(T_cam_velo) @ T_cam @ T_cam_velo
-        return T_L, info
+        return obj[tracked], end[tracked]
 
     def _solve(self, obj: np.ndarray, img: np.ndarray, K: np.ndarray,
-               init: np.ndarray, info: dict) -> Optional[np.ndarray]:
+               init: np.ndarray,
+               info: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         """PnP of points ``obj`` (M, 3) of camera t seen at ``img`` (M, 2)
         in image k, from ``init`` (4, 4): the pose (4, 4) mapping camera-t
-        into camera-k coordinates, or None; ``info`` gets the inliers."""
+        into camera-k coordinates and the indices of its inliers, or None;
+        ``info`` gets their number and error."""
         rvec, _ = cv2.Rodrigues(init[:3, :3])
         tvec = init[:3, 3].reshape(3, 1).copy()
         ok, rvec, tvec, inliers = cv2.solvePnPRansac(
@@ -344,4 +378,48 @@ class VisualMotion:
                 np.sqrt(
                     ((proj.reshape(-1, 2) - img[inliers])**2).sum(1).mean())))
         R, _ = cv2.Rodrigues(rvec)
-        return make_pose(R, tvec.ravel())
+        return make_pose(R, tvec.ravel()), inliers
+
+    def _solve_translation(self, obj: np.ndarray, img: np.ndarray,
+                           K: np.ndarray, R: np.ndarray,
+                           info: dict) -> Optional[np.ndarray]:
+        """The translation (of the pose mapping camera-t into camera-k
+        coordinates) that, with the rotation ``R`` (3, 3) held, best
+        reprojects the PnP's inliers ``obj`` (M, 3) onto ``img`` (M, 2):
+        the pose (4, 4), or None if fewer than ``min_inliers`` points
+        reproject within ``reprojection_error``; ``info`` gets their number
+        and error.
+
+        Linear in the translation: a point ``X`` seen at normalised
+        ``(a, b)`` gives ``t_x - a t_z = a (R X)_z - (R X)_x`` and the
+        same in y, each divided by the point's depth in camera k (an error
+        in the normalised image plane); solved on every point, then twice
+        more on those the previous solution reprojects within the
+        threshold, with their new depths.
+        """
+        norm = np.c_[img, np.ones(len(img))] @ np.linalg.inv(K).T
+        a, b = norm[:, 0], norm[:, 1]
+        RX = obj @ R.T
+        one, zero = np.ones(len(obj)), np.zeros(len(obj))
+        A = np.concatenate([np.c_[one, zero, -a], np.c_[zero, one, -b]])
+        y = np.concatenate([a * RX[:, 2] - RX[:, 0], b * RX[:, 2] - RX[:, 1]])
+        focal = 0.5 * (K[0, 0] + K[1, 1])
+        weight = 1.0 / np.maximum(obj[:, 2], 1e-6)
+        for _ in range(3):
+            w = np.tile(weight, 2)
+            t = np.linalg.lstsq(A * w[:, None], y * w, rcond=None)[0]
+            cam = RX + t
+            with np.errstate(divide='ignore', invalid='ignore'):
+                err = np.linalg.norm(
+                    cam[:, :2] / cam[:, 2:] - norm[:, :2], axis=1) * focal
+            keep = (cam[:, 2] > self.min_depth) & (
+                err <= self.reprojection_error)
+            weight = np.where(keep, 1.0 / np.maximum(cam[:, 2], 1e-6), 0.0)
+        info.update(
+            num_inliers=int(keep.sum()),
+            rms=float(np.sqrt(
+                (err[keep]**2).mean())) if keep.any() else float('nan'))
+        if keep.sum() < self.min_inliers:
+            info['converged'] = False
+            return None
+        return make_pose(R, t)
