@@ -32,7 +32,7 @@ Presets: ``hard`` (sequences 00-07 stretches of 150 frames for training,
 05 beyond the training frames; 320x96 images, 64x1024 rays; several
 minutes on one core) and ``hard-tiny`` (40 frames of 00, 96x32 images,
 16x256 rays; for tests). Either can be rendered with other images
-(``image_size``, e.g. KITTI's 1241 x 376: about 1.6 s a frame on one core
+(``image_size``, e.g. KITTI's 1241 x 376: about 3 s a frame on one core
 instead of 0.34 s) and the same scans, poses and IMU.
 """
 import multiprocessing
