@@ -212,6 +212,8 @@ def test_cli(tmp_path, monkeypatch, capsys):
     (['--preset', 'tiny', '--nproc', '2'
       ], '--nproc is an option of the hard presets'),
     (['--image-size', '4', '4'], 'error: image_size: expected a width'),
+    (['--preset', 'tiny', '--image-size', '0', '96'
+      ], 'error: image_size: expected a width'),
 ])
 def test_cli_refuses_settings_that_do_not_fit(tmp_path, monkeypatch, extra,
                                               message):

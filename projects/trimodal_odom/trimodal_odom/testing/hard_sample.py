@@ -48,7 +48,7 @@ from ..utils.deskew import SWEEP_TIME
 from ..utils.kitti_io import load_poses
 from .kitti_sample import (TRAJECTORY_DIR, _camera_rays, _frame_times,
                            _remove_stale, _write_raw, _write_text,
-                           kitti_calibration)
+                           image_size_setting, kitti_calibration)
 from .moving_cars import MovingCars
 from .sensor_failures import (camera_failure, expose, plan_stretches,
                               scene_layout)
@@ -305,11 +305,7 @@ def generate_hard_sample(root: str,
                          f'{sorted(HARD_PRESETS)}')
     cfg = dict(HARD_PRESETS[preset])
     if image_size is not None:
-        image_size = tuple(int(v) for v in image_size)
-        if len(image_size) != 2 or min(image_size) < 8:
-            raise ValueError(f'image_size: expected a width and a height of '
-                             f'8 pixels or more, got {image_size}')
-        cfg['image_size'] = image_size
+        image_size = cfg['image_size'] = image_size_setting(image_size)
     cfg['max_range'] = cfg['lidar']['max_range']
     cfg['lidar'] = {k: v for k, v in cfg['lidar'].items() if k != 'max_range'}
     plans = cfg['sequences']

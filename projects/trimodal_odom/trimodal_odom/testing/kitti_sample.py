@@ -147,6 +147,16 @@ def kitti_calibration(image_size: Sequence[int]) -> Dict[str, np.ndarray]:
     return calib
 
 
+def image_size_setting(size: Sequence[int]) -> Tuple[int, int]:
+    """``size`` as an image width and height (a tuple of two ints), or a
+    ValueError naming the setting."""
+    size = tuple(int(v) for v in size)
+    if len(size) != 2 or min(size) < 8:
+        raise ValueError(f'image_size: expected a width and a height of 8 '
+                         f'pixels or more, got {size}')
+    return size
+
+
 def _settings(preset: str, sequences: Optional[Sequence[str]],
               overrides: dict) -> dict:
     if preset not in PRESETS:
@@ -158,6 +168,7 @@ def _settings(preset: str, sequences: Optional[Sequence[str]],
         raise ValueError(f'unknown settings {sorted(unknown)}, expected '
                          f'some of {sorted(cfg)}')
     cfg.update(overrides)
+    cfg['image_size'] = image_size_setting(cfg['image_size'])
     if sequences is not None:
         cfg['sequences'] = sequences
     if isinstance(cfg['sequences'], str):
