@@ -30,9 +30,9 @@ def texture(points: np.ndarray, on_wall: np.ndarray) -> np.ndarray:
     return 60 + (h % 97) * 1.6
 
 
-def render(pose: np.ndarray) -> np.ndarray:
+def render(pose: np.ndarray, wall: bool = True) -> np.ndarray:
     """Image of camera 2 at ``pose`` (world = camera 2 at the first
-    frame): a textured ground and a wall on the right."""
+    frame): a textured ground and (``wall``) a wall on the right."""
     v, u = np.mgrid[:SIZE[0], :SIZE[1]]
     rays = np.c_[u.ravel(), v.ravel(), np.ones(u.size)] @ np.linalg.inv(K).T
     dirs = rays @ pose[:3, :3].T
@@ -40,8 +40,8 @@ def render(pose: np.ndarray) -> np.ndarray:
     with np.errstate(divide='ignore', invalid='ignore'):
         t_ground = np.where(dirs[:, 1] > 0, (GROUND - origin[1]) / dirs[:, 1],
                             np.inf)
-        t_wall = np.where(dirs[:, 0] > 0, (WALL - origin[0]) / dirs[:, 0],
-                          np.inf)
+        t_wall = np.where(wall & (dirs[:, 0] > 0),
+                          (WALL - origin[0]) / dirs[:, 0], np.inf)
     t = np.minimum(t_ground, t_wall)
     hit = np.isfinite(t) & (t < 80)
     points = origin + dirs * np.where(hit, t, 0)[:, None]
@@ -51,14 +51,15 @@ def render(pose: np.ndarray) -> np.ndarray:
                    255).astype(np.uint8)
 
 
-def lidar_points(T_cam_velo: np.ndarray) -> np.ndarray:
-    """Points of the ground and the wall around the first frame, in the
-    LiDAR frame (a 0.2 m grid, as dense as a 64-beam scan nearby)."""
-    x, z = np.meshgrid(np.arange(-12, WALL, 0.2), np.arange(2, 40, 0.2))
-    ground = np.c_[x.ravel(), np.full(x.size, GROUND), z.ravel()]
-    y, z = np.meshgrid(np.arange(-6, GROUND, 0.2), np.arange(2, 40, 0.2))
-    wall = np.c_[np.full(y.size, WALL), y.ravel(), z.ravel()]
-    cam = np.r_[ground, wall]
+def lidar_points(T_cam_velo: np.ndarray, wall: bool = True) -> np.ndarray:
+    """Points of the ground and (``wall``) the wall around the first frame,
+    in the LiDAR frame (a 0.2 m grid, as dense as a 64-beam scan nearby)."""
+    x, z = np.meshgrid(
+        np.arange(-12, WALL if wall else 12, 0.2), np.arange(2, 40, 0.2))
+    cam = np.c_[x.ravel(), np.full(x.size, GROUND), z.ravel()]
+    if wall:
+        y, z = np.meshgrid(np.arange(-6, GROUND, 0.2), np.arange(2, 40, 0.2))
+        cam = np.r_[cam, np.c_[np.full(y.size, WALL), y.ravel(), z.ravel()]]
     return cam @ se3_inverse(T_cam_velo)[:3, :3].T + se3_inverse(
         T_cam_velo)[:3, 3]
 
@@ -168,3 +169,61 @@ def test_a_held_rotation_is_kept_and_the_translation_solved(scene):
     ignored, _ = VisualMotion().estimate(*args, rotation=off)
     np.testing.assert_array_equal(ignored, free)
     assert VisualMotion(hold_rotation=True).settings()['hold_rotation']
+
+
+def test_the_road_is_tracked_in_the_warped_image():
+    """An open road (the ground alone, 1.2 m forward): the perspective
+    stretches the road between the frames more than a Lucas-Kanade window
+    follows, and too few tracks are left to converge; with
+    ``ground_warp`` the corners on the ground are tracked in the later
+    image warped by the ground's homography under the guess, and the
+    motion is recovered."""
+    Kc, T_cam_velo = camera_from_velo(TR, P2)
+    motion = make_pose(
+        so3_exp(np.array([0, np.deg2rad(1.0), 0])), np.array([0.03, 0, 1.2]))
+    truth = se3_inverse(T_cam_velo) @ motion @ T_cam_velo
+    args = (render(np.eye(4), wall=False), render(motion, wall=False),
+            lidar_points(T_cam_velo, wall=False), Kc, T_cam_velo, truth)
+    _, plain = VisualMotion().estimate(*args)
+    assert not plain['converged'] and 'num_ground' not in plain, plain
+    T, info = VisualMotion(ground_warp=True).estimate(*args)
+    assert info['converged'], info
+    # 290 of 345 corners with a depth on the ground, 253 tracks (78
+    # without the warp), 195 inliers, 2.9 cm off when measured
+    assert info['num_ground'] > 0.7 * info['num_with_depth']
+    assert info['num_tracked'] > 2 * plain['num_tracked']
+    assert np.linalg.norm(T[:3, 3] - truth[:3, 3]) < 0.05
+    assert VisualMotion(ground_warp=True).settings()['ground_warp']
+    # with the wall: the wall is not taken for ground, and the ground's
+    # tracks improve the motion (0.64 cm off against 2.18 cm when measured)
+    scene_args = (render(np.eye(4)), render(motion), lidar_points(T_cam_velo),
+                  Kc, T_cam_velo, truth)
+    free, _ = VisualMotion().estimate(*scene_args)
+    T, info = VisualMotion(ground_warp=True).estimate(*scene_args)
+    assert info['converged'] and info['num_ground'] < info['num_with_depth']
+    assert np.linalg.norm(T[:3, 3] -
+                          truth[:3, 3]) < 0.5 * np.linalg.norm(free[:3, 3] -
+                                                               truth[:3, 3])
+
+
+def test_a_second_pass_starts_from_the_first():
+    """From a guess 10 cm off, a second pass (``passes=2``) deskews,
+    predicts and warps from the first pass's estimate: the error shrinks
+    (1.1 to 0.46 cm with the held rotation when measured)."""
+    Kc, T_cam_velo = camera_from_velo(TR, P2)
+    motion = make_pose(
+        so3_exp(np.array([0, np.deg2rad(1.0), 0])), np.array([0.03, 0, 1.2]))
+    truth = se3_inverse(T_cam_velo) @ motion @ T_cam_velo
+    guess = truth @ make_pose(np.eye(3), np.array([0.1, 0.033, 0]))
+    args = (render(np.eye(4)), render(motion), lidar_points(T_cam_velo), Kc,
+            T_cam_velo, guess)
+    errors = []
+    for passes in (1, 2):
+        T, info = VisualMotion(
+            hold_rotation=True, passes=passes).estimate(
+                *args, rotation=truth[:3, :3])
+        assert info['converged']
+        errors.append(np.linalg.norm(T[:3, 3] - truth[:3, 3]))
+    assert errors[1] < 0.6 * errors[0], errors
+    with pytest.raises(ValueError, match='passes'):
+        VisualMotion(passes=0)
